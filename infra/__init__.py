@@ -1,0 +1,1 @@
+"""AWS layer: network, EKS, system nodes, Karpenter and GPU pools, cost alarms."""

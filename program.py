@@ -1,0 +1,156 @@
+"""The whole platform for one stack: a validated StackConfig in, components out.
+
+Nothing here reads config or the environment; the caller passes a StackConfig,
+so the Pulumi entry point, the tests and the offline plan all build any stack
+the same way, in one process.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.addons import AFTER_NODES, BEFORE_NODES, ClusterAddons, ClusterAddonsArgs
+from infra.cluster import Cluster, ClusterArgs
+from infra.cost_alarms import CostAlarms, CostAlarmsArgs
+from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, KarpenterArgs
+from infra.network import Network, NetworkArgs
+from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
+from stackconfig import StackConfig
+from stackconfig.versions import EKS_ADDON_VERSIONS
+
+COST_TAG_KEY = "llm-platform/stack"
+SYSTEM_NODE_SELECTOR = {"node.llm-platform.io/role": "system"}
+
+
+def default_tags(cfg: StackConfig) -> dict[str, str]:
+    return {
+        "Project": "llm-platform",
+        COST_TAG_KEY: cfg.stack,
+        "llm-platform/phase": cfg.phase,
+        "CostCenter": cfg.tags.cost_center,
+        **cfg.tags.extra,
+    }
+
+
+def addon_versions(cfg: StackConfig) -> dict[str, str]:
+    pinned = dict(EKS_ADDON_VERSIONS[cfg.cluster.version])
+    overrides = cfg.cluster.addon_versions.model_dump(exclude_none=True)
+    pinned.update({name.replace("_", "-"): version for name, version in overrides.items()})
+    return pinned
+
+
+def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
+    """Declare every resource of the stack; returns the stack outputs."""
+    tags = default_tags(cfg)
+    aws_provider = aws.Provider("aws", region=cfg.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
+    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
+
+    zones = aws.get_availability_zones(
+        state="available",
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=pulumi.InvokeOptions(provider=aws_provider),
+    ).names[: cfg.network.az_count]
+
+    network = Network(
+        "network",
+        NetworkArgs(
+            cluster_name=cfg.cluster_name,
+            region=cfg.region,
+            cidr=cfg.network.vpc_cidr,
+            availability_zones=list(zones),
+            nat_per_az=cfg.network.nat_gateways == "perAz",
+            interface_endpoints=list(cfg.network.interface_endpoints),
+        ),
+        opts=on_aws,
+    )
+    cluster = Cluster(
+        "cluster",
+        ClusterArgs(
+            cluster_name=cfg.cluster_name,
+            version=cfg.cluster.version,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
+            public_access_cidrs=list(cfg.cluster.public_access_cidrs),
+            admin_principals=list(cfg.cluster.admin_principals),
+            log_types=list(cfg.cluster.log_types),
+        ),
+        opts=on_aws,
+    )
+    versions = addon_versions(cfg)
+    node_networking = ClusterAddons(
+        "addons-node-networking",
+        ClusterAddonsArgs(cluster_name=cluster.name, versions=versions, names=BEFORE_NODES),
+        opts=on_aws,
+    )
+    system_nodes = SystemNodeGroup(
+        "system-nodes",
+        SystemNodeGroupArgs(
+            cluster_name=cluster.name,
+            subnet_ids=network.private_subnet_ids,
+            instance_types=list(cfg.system_nodes.instance_types),
+            min_size=cfg.system_nodes.min_size,
+            max_size=cfg.system_nodes.max_size,
+            desired_size=cfg.system_nodes.desired_size,
+            disk_size_gib=cfg.system_nodes.disk_size_gib,
+            labels=SYSTEM_NODE_SELECTOR,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[node_networking]),
+    )
+    ClusterAddons(
+        "addons-workloads",
+        ClusterAddonsArgs(cluster_name=cluster.name, versions=versions, names=AFTER_NODES),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[system_nodes]),
+    )
+
+    k8s_provider = k8s.Provider(
+        "eks", kubeconfig=cluster.kubeconfig_json, enable_server_side_apply=True, delete_unreachable=False
+    )
+    karpenter = Karpenter(
+        "karpenter",
+        KarpenterArgs(
+            cluster_name=cluster.name,
+            region=cfg.region,
+            version=cfg.karpenter.version,
+            system_node_selector=SYSTEM_NODE_SELECTOR,
+            k8s_provider=k8s_provider,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[system_nodes]),
+    )
+    GpuNodePools(
+        "gpu-pools",
+        GpuNodePoolsArgs(
+            cluster_name=cfg.cluster_name,
+            node_role_name=karpenter.node_role_name,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            karpenter=cfg.karpenter,
+            spot=cfg.gpu_pools.spot,
+            reserved=cfg.gpu_pools.reserved,
+            instance_tags=tags,
+            k8s_provider=k8s_provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[karpenter.crds]),
+    )
+    alarms = CostAlarms(
+        "cost-alarms",
+        CostAlarmsArgs(
+            stack=cfg.stack,
+            cost_tag_key=COST_TAG_KEY,
+            monthly_limit_usd=cfg.budget.monthly_limit_usd,
+            actual_thresholds_percent=list(cfg.budget.actual_thresholds_percent),
+            forecast_thresholds_percent=list(cfg.budget.forecast_thresholds_percent),
+            emails=list(cfg.budget.notification_emails),
+            anomaly_threshold_usd=cfg.budget.anomaly_threshold_usd,
+        ),
+        opts=on_aws,
+    )
+
+    return {
+        "clusterName": cluster.name,
+        "kubeconfig": cluster.kubeconfig_json,
+        "vpcId": network.vpc_id,
+        "alertsTopicArn": alarms.topic_arn,
+        "phase": cfg.phase,
+    }

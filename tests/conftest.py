@@ -1,0 +1,88 @@
+"""Shared fixtures: plans of the real stack files, and stack files with one value changed."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stackconfig import from_stack_file, parse
+from tools.recorder import Recording, Registered, record
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "shadow", "rollout", "prod")
+
+
+@functools.lru_cache(maxsize=None)
+def planned(stack: str) -> Recording:
+    return record(from_stack_file(stack, ROOT))
+
+
+class Plan:
+    """Query helpers over one recording."""
+
+    def __init__(self, recording: Recording):
+        self.recording = recording
+
+    def of_type(self, resource_type: str) -> list[Registered]:
+        return [r for r in self.recording.resources if r.type == resource_type]
+
+    def one(self, resource_type: str, name: str | None = None) -> Registered:
+        found = [r for r in self.of_type(resource_type) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {resource_type} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def k8s(self, kind: str, name: str) -> dict[str, Any]:
+        found = [
+            r.inputs for r in self.recording.resources
+            if r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind
+            and (r.inputs.get("metadata") or {}).get("name") == name
+        ]
+        assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+        return found[0]
+
+    def helm(self, release: str) -> dict[str, Any]:
+        found = [r.inputs for r in self.of_type("kubernetes:helm.sh/v3:Release") if r.inputs.get("name") == release]
+        assert len(found) == 1, f"expected one Helm release {release}, found {len(found)}"
+        return found[0]
+
+
+@pytest.fixture(scope="session", params=STACKS)
+def any_plan(request) -> Plan:
+    return Plan(planned(request.param))
+
+
+@pytest.fixture(scope="session")
+def plans() -> dict[str, Plan]:
+    return {stack: Plan(planned(stack)) for stack in STACKS}
+
+
+def stack_document(stack: str = "dev") -> dict[str, Any]:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+
+
+def raw_config(stack: str = "dev") -> dict[str, Any]:
+    return copy.deepcopy(stack_document(stack)["config"])
+
+
+def plan_with(stack: str, changes: dict[str, Any]) -> Plan:
+    """Plan a stack after setting dotted keys (``llm-platform:traffic.selfHostedPercent``) to new values."""
+    raw = raw_config(stack)
+    for dotted, value in changes.items():
+        set_dotted(raw, dotted, value)
+    return Plan(record(parse(stack, raw)))
+
+
+def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    key, *path = dotted.split(".")
+    if not path:
+        raw[key] = value
+        return
+    node = raw.setdefault(key, {})
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value

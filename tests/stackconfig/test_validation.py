@@ -1,0 +1,181 @@
+"""Every validation rule: bad input gives one line naming the key, exit status 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stackconfig import ConfigError, from_pulumi_runtime
+from tests.conftest import ROOT, raw_config, set_dotted
+from tools import plan
+
+NS = "llm-platform"
+
+# (rule, changes to Pulumi.dev.yaml's config, the key the message must name)
+RULES = [
+    ("unknown top-level key", {f"{NS}:netwerk": {"azCount": 2}}, f"{NS}:netwerk"),
+    ("unknown nested key", {f"{NS}:network.azCuont": 2}, f"{NS}:network.azCuont"),
+    ("unknown key in a list item", {f"{NS}:gpuPools.spot.disruptionBudgets": [{"nodes": "1", "maxNodes": 2}]},
+     f"{NS}:gpuPools.spot.disruptionBudgets[0].maxNodes"),
+    ("unknown namespace", {"acme:size": 3}, "acme:size"),
+    ("key without namespace", {"size": 3}, "size"),
+    ("count of the wrong type", {f"{NS}:network.azCount": "two"}, f"{NS}:network.azCount"),
+    ("count given as text", {f"{NS}:systemNodes.maxSize": "4"}, f"{NS}:systemNodes.maxSize"),
+    ("zero count", {f"{NS}:systemNodes.minSize": 0}, f"{NS}:systemNodes.minSize"),
+    ("negative GPU limit", {f"{NS}:gpuPools.spot.gpuLimit": -1}, f"{NS}:gpuPools.spot.gpuLimit"),
+    ("too few AZs", {f"{NS}:network.azCount": 1}, f"{NS}:network.azCount"),
+    ("share above 100", {f"{NS}:traffic.selfHostedPercent": 101}, f"{NS}:traffic.selfHostedPercent"),
+    ("negative share", {f"{NS}:traffic.mirrorPercent": -5}, f"{NS}:traffic.mirrorPercent"),
+    ("budget threshold out of range", {f"{NS}:budget.actualThresholdsPercent": [50, 2000]}, f"{NS}:budget.actualThresholdsPercent"),
+    ("budget limit zero", {f"{NS}:budget.monthlyLimitUsd": 0}, f"{NS}:budget.monthlyLimitUsd"),
+    ("kill switch not a boolean", {f"{NS}:traffic.killSwitch": "yes"}, f"{NS}:traffic.killSwitch"),
+    ("invalid AWS region", {"aws:region": "us-moon-1"}, "aws:region"),
+    ("missing AWS region", {"aws:region": None}, "aws:region"),
+    ("unknown phase", {f"{NS}:phase": "staging"}, f"{NS}:phase"),
+    ("missing required block", {f"{NS}:budget": None}, f"{NS}:budget"),
+    ("unsupported EKS version", {f"{NS}:cluster.version": "1.20"}, f"{NS}:cluster.version"),
+    ("VPC CIDR not a network", {f"{NS}:network.vpcCidr": "10.40.0.1/16"}, f"{NS}:network.vpcCidr"),
+    ("VPC CIDR too small", {f"{NS}:network.vpcCidr": "10.40.0.0/24"}, f"{NS}:network.vpcCidr"),
+    ("unknown NAT mode", {f"{NS}:network.natGateways": "two"}, f"{NS}:network.natGateways"),
+    ("public endpoint CIDR invalid", {f"{NS}:cluster.publicAccessCidrs": ["everyone"]}, f"{NS}:cluster.publicAccessCidrs"),
+    ("public endpoint CIDRs empty", {f"{NS}:cluster.publicAccessCidrs": []}, f"{NS}:cluster.publicAccessCidrs"),
+    ("admin principal not an ARN", {f"{NS}:cluster.adminPrincipals": ["alice"]}, f"{NS}:cluster.adminPrincipals"),
+    ("min above max", {f"{NS}:systemNodes.minSize": 5, f"{NS}:systemNodes.maxSize": 3}, f"{NS}:systemNodes"),
+    ("desired outside min..max", {f"{NS}:systemNodes.desiredSize": 9}, f"{NS}:systemNodes"),
+    ("reserved pool without reservations",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2}}, f"{NS}:gpuPools.reserved"),
+    ("reserved pool not preferred over spot",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "weight": 5,
+                                  "capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}}, f"{NS}:gpuPools"),
+    ("on-demand fallback on the reserved pool",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "onDemandFallback": True,
+                                  "capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}}, f"{NS}:gpuPools.reserved"),
+    ("reservations on the spot pool", {f"{NS}:gpuPools.spot.capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}, f"{NS}:gpuPools"),
+    ("malformed reservation id",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "capacityReservationIds": ["res-1"]}},
+     f"{NS}:gpuPools.reserved.capacityReservationIds"),
+    ("not a GPU instance family", {f"{NS}:gpuPools.spot.instanceFamilies": ["m5"]}, f"{NS}:gpuPools.spot.instanceFamilies"),
+    ("pool with no instances", {f"{NS}:gpuPools.spot.instanceFamilies": []}, f"{NS}:gpuPools.spot"),
+    ("GPUs per node above 8", {f"{NS}:gpuPools.spot.maxGpusPerNode": 16}, f"{NS}:gpuPools.spot.maxGpusPerNode"),
+    ("pool weight above 100", {f"{NS}:gpuPools.spot.weight": 101}, f"{NS}:gpuPools.spot.weight"),
+    ("malformed duration", {f"{NS}:gpuPools.spot.consolidateAfter": "10 minutes"}, f"{NS}:gpuPools.spot.consolidateAfter"),
+    ("budget schedule without duration",
+     {f"{NS}:gpuPools.spot.disruptionBudgets": [{"nodes": "0", "schedule": "0 9 * * *"}]}, f"{NS}:gpuPools.spot.disruptionBudgets[0]"),
+    ("disruption budget nodes malformed", {f"{NS}:gpuPools.spot.disruptionBudgets": [{"nodes": "half"}]},
+     f"{NS}:gpuPools.spot.disruptionBudgets[0].nodes"),
+    ("Karpenter older than 1.6", {f"{NS}:karpenter.version": "1.5.0"}, f"{NS}:karpenter.version"),
+    ("AMI alias not pinned", {f"{NS}:karpenter.amiAlias": "al2023@latest"}, f"{NS}:karpenter.amiAlias"),
+    ("invalid notification email", {f"{NS}:budget.notificationEmails": ["finops"]}, f"{NS}:budget.notificationEmails"),
+    ("no notification email", {f"{NS}:budget.notificationEmails": []}, f"{NS}:budget.notificationEmails"),
+    ("stack and region are not config keys", {f"{NS}:region": "eu-west-1"}, f"{NS}:region"),
+]
+
+
+def write_stack(directory: Path, config: dict, stack: str = "dev") -> None:
+    (directory / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+
+
+def run_plan(tmp_path: Path, capsys, stack: str = "dev") -> tuple[int, str]:
+    out = tmp_path / "out"
+    status = plan.main(["--stack", stack, "--stacks-dir", str(tmp_path), "--out", str(out), "--quiet"])
+    stderr = capsys.readouterr().err
+    assert not out.exists(), "nothing may be written for bad input"
+    return status, stderr
+
+
+def assert_one_line_error(status: int, stderr: str, key: str) -> None:
+    assert status == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].startswith(f"config error: {key}"), lines[0]
+
+
+@pytest.mark.parametrize("rule, changes, key", RULES, ids=[rule for rule, _, _ in RULES])
+def test_rule(rule, changes, key, tmp_path, capsys):
+    config = raw_config("dev")
+    for dotted, value in changes.items():
+        if value is None:
+            top, _, rest = dotted.partition(".")
+            assert not rest
+            config.pop(top, None)
+        else:
+            set_dotted(config, dotted, value)
+    write_stack(tmp_path, config)
+    assert_one_line_error(*run_plan(tmp_path, capsys), key)
+
+
+def test_unknown_stack(tmp_path, capsys):
+    write_stack(tmp_path, raw_config("dev"))
+    status, stderr = run_plan(tmp_path, capsys, stack="staging")
+    assert_one_line_error(status, stderr, "stack")
+    assert "allowed: dev" in stderr
+
+
+def test_invalid_stack_name(tmp_path, capsys):
+    status, stderr = run_plan(tmp_path, capsys, stack="Prod!")
+    assert_one_line_error(status, stderr, "stack")
+
+
+def test_empty_stack_file(tmp_path, capsys):
+    (tmp_path / "Pulumi.dev.yaml").write_text("")
+    status, stderr = run_plan(tmp_path, capsys)
+    assert_one_line_error(status, stderr, "Pulumi.dev.yaml")
+    assert "is empty" in stderr
+
+
+def test_unparsable_stack_file(tmp_path, capsys):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [us-east-1\n")
+    status, stderr = run_plan(tmp_path, capsys)
+    assert_one_line_error(status, stderr, "Pulumi.dev.yaml")
+    assert "not valid YAML at line" in stderr
+
+
+def test_stack_file_without_config_mapping(tmp_path, capsys):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: [1, 2]\n")
+    assert_one_line_error(*run_plan(tmp_path, capsys), "Pulumi.dev.yaml: config")
+
+
+def test_bad_cli_argument_is_one_line_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        plan.main(["--stakc", "dev"])
+    assert exit_info.value.code == 2
+    stderr = capsys.readouterr().err.strip().splitlines()
+    assert len(stderr) == 1 and "unrecognized arguments: --stakc" in stderr[0]
+
+
+def test_command_line_exit_status_and_no_traceback(tmp_path):
+    """The real command, as make runs it: status 2, one line on stderr."""
+    config = raw_config("dev")
+    set_dotted(config, f"{NS}:network.azCount", 0)
+    write_stack(tmp_path, config)
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--stack", "dev", "--stacks-dir", str(tmp_path), "--out", str(tmp_path / "o")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"config error: {NS}:network.azCount: 0 is out of range; allowed: >= 2"
+    assert not (tmp_path / "o").exists()
+
+
+def test_engine_config_is_validated_the_same_way(monkeypatch):
+    """On `pulumi up` the engine passes config as text (JSON for objects); the same rules apply."""
+    engine_config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw_config("dev").items()}
+    engine_config[f"{NS}:traffic"] = json.dumps({"killSwitch": "maybe"})
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_config))
+    with pytest.raises(ConfigError) as err:
+        from_pulumi_runtime("dev")
+    assert err.value.key == f"{NS}:traffic.killSwitch"
+
+
+def test_engine_config_valid_stack_parses(monkeypatch):
+    engine_config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw_config("prod").items()}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_config))
+    config = from_pulumi_runtime("prod")
+    assert config.phase == "prod" and config.network.az_count == 3

@@ -1,0 +1,82 @@
+"""The offline plan's contract: files, their shape, secrets hidden, exit codes, and the printed summary."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tools import plan
+
+
+@pytest.fixture(scope="module")
+def dev_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan")
+    status = plan.main(["--stack", "dev", "--out", str(out), "--quiet"])
+    assert status == 0
+    return out / "dev"
+
+
+def test_resources_json_shape(dev_plan):
+    resources = json.loads((dev_plan / "resources.json").read_text())
+    assert resources and all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in resources)
+    urns = {r["urn"] for r in resources}
+    assert all(r["parent"] is None or r["parent"] in urns for r in resources)
+    types = {r["type"] for r in resources}
+    assert {"eks:index:Cluster", "aws:ec2/vpc:Vpc", "kubernetes:karpenter.sh/v1:NodePool"} <= types
+
+
+def test_manifests_one_file_per_object_and_helm_releases(dev_plan):
+    files = sorted(p.name for p in (dev_plan / "manifests").iterdir())
+    assert "nodepool-gpu-spot.yaml" in files and "ec2nodeclass-gpu.yaml" in files
+    pool = yaml.safe_load((dev_plan / "manifests" / "nodepool-gpu-spot.yaml").read_text())
+    assert list(pool)[:2] == ["apiVersion", "kind"] and pool["kind"] == "NodePool"
+    release = yaml.safe_load((dev_plan / "manifests" / "helm-karpenter.yaml").read_text())
+    assert set(release) == {"release", "chart", "repository", "version", "namespace", "values"}
+    assert (release["repository"], release["chart"]) == ("oci://public.ecr.aws/karpenter", "karpenter")
+    assert release["values"]["settings"]["clusterName"] == "llm-platform-dev"
+
+
+def test_secrets_are_placeholders_everywhere(dev_plan):
+    resources = json.loads((dev_plan / "resources.json").read_text())
+    (provider,) = [r for r in resources if r["type"] == "pulumi:providers:kubernetes"]
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+    outputs = json.loads((dev_plan / "outputs.json").read_text())
+    assert outputs["kubeconfig"] == "[secret]"
+    everything = "".join(p.read_text() for p in dev_plan.rglob("*") if p.is_file())
+    assert "get-token" not in everything, "the kubeconfig's content leaked"
+
+
+def test_every_stack_plans(tmp_path):
+    for stack in ("shadow", "rollout", "prod"):
+        assert plan.main(["--stack", stack, "--out", str(tmp_path), "--quiet"]) == 0
+        assert (tmp_path / stack / "resources.json").is_file()
+
+
+def test_summary_reads_like_a_preview(tmp_path, capsys):
+    assert plan.main(["--stack", "prod", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "Previewing stack 'prod'" in printed
+    assert "+ llm-platform:infra:Network" in printed and "        + aws:ec2/vpc:Vpc" in printed
+    assert "Resources by type:" in printed and "kubeconfig: [secret]" in printed
+
+
+def test_a_mandatory_policy_violation_exits_1(tmp_path, monkeypatch):
+    violation = {"policy": "example", "level": "mandatory", "urn": "urn:x", "message": "no"}
+    monkeypatch.setitem(plan.REPORTS, "policy", lambda config, recording: [violation])
+    assert plan.main(["--stack", "dev", "--out", str(tmp_path), "--quiet"]) == 1
+    assert json.loads((tmp_path / "dev" / "policy.json").read_text()) == [violation]
+
+
+def test_never_reaches_the_network(tmp_path, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the offline plan opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI to find either
+    assert plan.main(["--stack", "dev", "--out", str(tmp_path), "--quiet"]) == 0

@@ -1,0 +1,1 @@
+"""Tooling around Pulumi: the offline plan (and, later, cost model and preflight checks)."""

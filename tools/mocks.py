@@ -1,0 +1,192 @@
+"""Engine mocks for the offline plan: what AWS and the pulumi-eks component would answer.
+
+The mocks answer like the real services would (ARNs, ids, a kubeconfig, the
+typed resource references pulumi-eks returns), so the program runs unchanged.
+They never shape the program: every value here is one a real deployment
+produces, in the real format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as runtime_mocks
+
+ACCOUNT_ID = "123456789012"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc._special_sig_key
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"  # pulumi.runtime.rpc._special_resource_sig
+
+
+class UnmockedCall(Exception):
+    """The program called a provider function the offline plan does not know."""
+
+
+def _suffix(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+
+
+def _ec2_style_id(prefix: str):
+    """Answers with an id in EC2's form (vpc-0123..., subnet-0123...)."""
+
+    def answer(mocks: "PlanMocks", name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        resource_id = f"{prefix}-0{_suffix(prefix, name)}{_suffix(name, prefix)}"
+        return resource_id, {"arn": f"arn:aws:ec2:{mocks.region}:{ACCOUNT_ID}:{prefix}/{resource_id}"}
+
+    return answer
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str):
+        self.region = region
+        self.monitor = runtime_mocks.MockMonitor(self)
+
+    # --- provider functions -------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{self.region}{c}" for c in letters],
+                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "id": self.region,
+            }
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": ACCOUNT_ID,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        raise UnmockedCall(f"the offline plan has no answer for {token}")
+
+    # --- resources ----------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        outputs = dict(inputs)
+        handler = _OUTPUTS.get(typ)
+        physical = inputs.get("name") if isinstance(inputs.get("name"), str) else f"{name}-{_suffix(typ, name)}"
+        resource_id = physical
+        if handler is not None:
+            resource_id, extra = handler(self, name, physical, inputs)
+            outputs.update(extra)
+        elif typ.startswith("aws:"):
+            service = typ.split(":")[1].split("/")[0]
+            outputs.setdefault("arn", f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{physical}")
+            outputs.setdefault("name", physical)
+        return resource_id, outputs
+
+    def register_child(self, typ: str, name: str, resource_id: str, state: dict) -> dict:
+        """Record a resource a remote component creates, and return a reference to it."""
+        urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{typ}::{name}"
+        self.monitor.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return {_SIG_KEY: _RESOURCE_SIG, "urn": urn, "id": resource_id}
+
+    # --- per-type answers ---------------------------------------------------
+
+    def _eks_cluster(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        cluster_name = physical
+        endpoint = f"https://{_suffix(cluster_name).upper()}.gr7.{self.region}.eks.amazonaws.com"
+        issuer = f"https://oidc.eks.{self.region}.amazonaws.com/id/{_suffix('oidc', cluster_name).upper()}"
+        cluster_sg = f"sg-{_suffix('cluster-sg', cluster_name)}"
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTg=="}}],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "current-context": "aws",
+            "users": [
+                {
+                    "name": "aws",
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", self.region],
+                        }
+                    },
+                }
+            ],
+        }
+        eks_cluster = self.register_child(
+            "aws:eks/cluster:Cluster",
+            f"{name}-eksCluster",
+            cluster_name,
+            {
+                "name": cluster_name,
+                "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{cluster_name}",
+                "endpoint": endpoint,
+                "version": inputs.get("version"),
+                "vpcConfig": {"clusterSecurityGroupId": cluster_sg, "vpcId": inputs.get("vpcId")},
+                "identities": [{"oidcs": [{"issuer": issuer}]}],
+            },
+        )
+        return f"{cluster_name}-cluster", {
+            "eksCluster": eks_cluster,
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "clusterSecurityGroupId": cluster_sg,
+            "nodeSecurityGroupId": cluster_sg,
+            "oidcIssuer": issuer.removeprefix("https://"),
+            "oidcProviderUrl": issuer,
+            "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{issuer.removeprefix('https://')}",
+        }
+
+    def _iam_role(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        return physical, {"arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}", "name": physical, "uniqueId": f"AROA{_suffix(physical).upper()}"}
+
+    def _sqs_queue(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        url = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+        return url, {"arn": f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{physical}", "name": physical, "url": url}
+
+    def _kms_key(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        key_id = f"{_suffix('a', name)}-{_suffix('b', name)[:4]}-{_suffix('c', name)[:4]}-{_suffix('d', name)[:4]}-{_suffix('e', name)}{_suffix('f', name)[:4]}"
+        return key_id, {"arn": f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{key_id}", "keyId": key_id}
+
+    def _sns_topic(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        arn = f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{physical}"
+        return arn, {"arn": arn, "name": physical}
+
+    def _launch_template(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        resource_id = f"lt-{_suffix('lt', name)}{_suffix(name, 'lt')[:9]}"
+        return resource_id, {"latestVersion": 1, "defaultVersion": 1}
+
+    def _node_group(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        group = inputs.get("nodeGroupName") or physical
+        return f"{inputs.get('clusterName')}:{group}", {"nodeGroupName": group, "status": "ACTIVE"}
+
+    def _event_rule(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        return physical, {"arn": f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{physical}", "name": physical}
+
+    def _anomaly_monitor(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        arn = f"arn:aws:ce::{ACCOUNT_ID}:anomalymonitor/{_suffix('monitor', name)}"
+        return arn, {"arn": arn}
+
+
+_OUTPUTS: dict[str, Any] = {
+    "eks:index:Cluster": PlanMocks._eks_cluster,
+    "aws:iam/role:Role": PlanMocks._iam_role,
+    "aws:sqs/queue:Queue": PlanMocks._sqs_queue,
+    "aws:kms/key:Key": PlanMocks._kms_key,
+    "aws:sns/topic:Topic": PlanMocks._sns_topic,
+    "aws:ec2/vpc:Vpc": _ec2_style_id("vpc"),
+    "aws:ec2/subnet:Subnet": _ec2_style_id("subnet"),
+    "aws:ec2/securityGroup:SecurityGroup": _ec2_style_id("sg"),
+    "aws:ec2/internetGateway:InternetGateway": _ec2_style_id("igw"),
+    "aws:ec2/natGateway:NatGateway": _ec2_style_id("nat"),
+    "aws:ec2/eip:Eip": _ec2_style_id("eipalloc"),
+    "aws:ec2/routeTable:RouteTable": _ec2_style_id("rtb"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _ec2_style_id("vpce"),
+    "aws:ec2/launchTemplate:LaunchTemplate": PlanMocks._launch_template,
+    "aws:eks/nodeGroup:NodeGroup": PlanMocks._node_group,
+    "aws:cloudwatch/eventRule:EventRule": PlanMocks._event_rule,
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": PlanMocks._anomaly_monitor,
+}

@@ -1,0 +1,106 @@
+"""Offline plan: `python -m tools.plan --stack dev`.
+
+Runs the real program for ``Pulumi.<stack>.yaml`` in-process under mocks, with
+no network, no AWS credentials and no Pulumi CLI. Prints a resource tree like
+`pulumi preview` and writes ``build/plan/<stack>/``.
+
+Exit status: 0 planned; 2 invalid config or stack name; 1 a mandatory policy failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from stackconfig import ConfigError, StackConfig, from_stack_file
+
+from . import artifacts
+from .recorder import Recording, record
+
+# Extra reports written beside resources.json, each as <name>.json: the policy
+# pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1)
+# and the cost model adds "cost". Each takes the config and the recording.
+Report = Callable[[StackConfig, Recording], Any]
+REPORTS: dict[str, Report] = {}
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every bad input
+        print(f"plan: {message}; usage: python -m tools.plan [--stack NAME] [--out DIR] [--stacks-dir DIR] [--quiet]", file=sys.stderr)
+        raise SystemExit(2)
+
+
+
+def tree_lines(recording: Recording) -> list[str]:
+    children: dict[str, list] = collections.defaultdict(list)
+    roots = []
+    for resource in recording.resources:
+        (children[resource.parent] if resource.parent else roots).append(resource)
+    lines: list[str] = []
+
+    def walk(resource, depth: int) -> None:
+        lines.append(f"{'    ' * depth}+ {resource.type:<52} {resource.name}")
+        for child in children.get(resource.urn, []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return lines
+
+
+def counts_by_type(recording: Recording) -> collections.Counter:
+    return collections.Counter(r.type for r in recording.resources if r.type != "pulumi:pulumi:Stack")
+
+
+def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None = None) -> int:
+    try:
+        config = from_stack_file(stack, stacks_dir)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+
+    started = time.perf_counter()
+    recording = record(config)
+    reports = {f"{name}.json": report(config, recording) for name, report in REPORTS.items()}
+    out_dir = out_root / stack
+    written = artifacts.write(recording, out_dir, reports)
+    elapsed = time.perf_counter() - started
+
+    if not quiet:
+        print(f"Previewing stack '{stack}' (phase {config.phase}, {config.region}) offline, under mocks:\n")
+        print("\n".join(tree_lines(recording)))
+        counts = counts_by_type(recording)
+        print("\nResources by type:")
+        for resource_type, count in sorted(counts.items()):
+            print(f"    {count:>4}  {resource_type}")
+        print(f"\n{sum(counts.values())} resources to create; "
+              f"{written['objects']} Kubernetes objects and {written['helm']} Helm releases in {out_dir / 'manifests'}")
+        print("\nOutputs:")
+        for key, value in sorted(recording.outputs.items()):
+            print(f"    {key}: {value if isinstance(value, str) and len(value) < 100 else '(' + type(value).__name__ + ')'}")
+        for name in REPORTS:
+            print(f"Report: {out_dir / (name + '.json')}")
+        print(f"\nPlanned in {elapsed:.2f}s; files in {out_dir}")
+
+    mandatory_failures = [
+        v for v in reports.get("policy.json", []) if isinstance(v, dict) and v.get("level") == "mandatory"
+    ]
+    return 1 if mandatory_failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev", help="stack to plan (Pulumi.<stack>.yaml); default dev")
+    parser.add_argument("--out", default="build/plan", type=Path, help="output root; default build/plan")
+    parser.add_argument("--stacks-dir", type=Path, help="folder holding Pulumi.<stack>.yaml; default the project")
+    parser.add_argument("--quiet", action="store_true", help="write the files, print nothing")
+    args = parser.parse_args(argv)
+    return run(args.stack, args.out, quiet=args.quiet, stacks_dir=args.stacks_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Runs the real program for one stack under mocks and records what it declares.
+
+The recording keeps what the engine would see: every registered resource with
+its parent and inputs (engine names, camelCase), secrets still marked as
+secrets, and the stack outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from program import build_platform
+from stackconfig import StackConfig
+
+from .mocks import PlanMocks
+
+PROJECT = "llm-platform"
+SECRET = "[secret]"
+
+
+@dataclass
+class Registered:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    inputs: dict[str, Any]
+    provider: str = ""  # "<provider urn>::<id>" for custom resources
+    ignore_changes: tuple[str, ...] = ()
+
+
+@dataclass
+class Recording:
+    stack: str
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class _RecordingMonitor(runtime_mocks.MockMonitor):
+    def __init__(self, mocks: PlanMocks, recording: Recording):
+        super().__init__(mocks)
+        self.recording = recording
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        inputs = {} if request.type == "pulumi:pulumi:Stack" else rpc.deserialize_properties(request.object)
+        self.recording.resources.append(
+            Registered(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                inputs=redact(inputs),
+                provider=request.provider,
+                ignore_changes=tuple(request.ignoreChanges),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if request.urn.split("::")[-2] == "pulumi:pulumi:Stack":
+            self.recording.outputs = redact(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+def redact(value: Any) -> Any:
+    """Secrets become "[secret]"; resource references become their URN."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return SECRET
+        if signature == rpc._special_resource_sig:
+            return value.get("urn")
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format has only doubles; 2.0 GPUs was 2 in the program
+    return value
+
+
+def record(config: StackConfig) -> Recording:
+    """Build the stack ``config`` describes, in-process, and return what it declared."""
+    recording = Recording(stack=config.stack)
+    mocks = PlanMocks(config.region)
+    monitor = _RecordingMonitor(mocks, recording)
+    mocks.monitor = monitor
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.stack, preview=False, monitor=monitor)
+    # set_mocks registers a finished root stack of its own; run_in_stack below makes the real one,
+    # as the Pulumi language host does, so that exports become the stack's outputs.
+    settings.ROOT.set(None)
+    recording.resources.clear()
+
+    def program() -> None:
+        for name, value in build_platform(config).items():
+            pulumi.export(name, value)
+
+    _sync_await(run_in_stack(program))
+    return recording
