@@ -12,3 +12,11 @@ class ConfigError(Exception):
         self.key = key
         self.problem = problem
         super().__init__(f"config error: {key}: {problem}")
+
+
+class CrossSectionError(ValueError):
+    """A rule that spans config sections, raised from a model validator: it names its own key."""
+
+    def __init__(self, key: str, problem: str):
+        self.key = key
+        super().__init__(problem)

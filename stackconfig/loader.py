@@ -21,7 +21,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, CrossSectionError
 from .model import StackConfig
 
 NAMESPACE = "llm-platform"
@@ -207,6 +207,8 @@ def _first_error(err: ValidationError) -> ConfigError:
     if kind in ("too_short", "string_too_short"):
         return ConfigError(_config_key(loc), "is empty; allowed: at least one entry")
     if kind == "value_error":
-        message = str(ctx.get("error", error["msg"]))
-        return ConfigError(_config_key(loc), message)
+        cause = ctx.get("error")
+        if isinstance(cause, CrossSectionError):
+            return ConfigError(cause.key, str(cause))
+        return ConfigError(_config_key(loc), str(cause or error["msg"]))
     return ConfigError(_config_key(loc), f"{error['msg']}")

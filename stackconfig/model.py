@@ -12,9 +12,10 @@ import ipaddress
 import re
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .errors import CrossSectionError
 from .regions import AWS_REGIONS
 from .versions import SUPPORTED_CLUSTER_VERSIONS
 
@@ -247,21 +248,151 @@ class TagsConfig(Section):
     extra: dict[str, str] = Field(default_factory=dict, description="More default tags for every AWS resource.")
 
 
-# --- Later issues' blocks: typed now so stack files can name them ------------
+# --- Serving and traffic ----------------------------------------------------
+
+
+class ModelConfig(Section):
+    """The open model vLLM serves."""
+
+    id: str = Field(
+        "Qwen/Qwen2.5-7B-Instruct", min_length=1, pattern=r"^[\w.-]+/[\w.-]+$",
+        description="Hugging Face model id (org/name).",
+    )
+    served_name: str = Field("qwen2.5-7b-instruct", pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Name the router and clients use for the self-hosted model.")
+    revision: Optional[str] = Field(None, description="Model revision (commit) to pin the weights to.")
+    max_model_len: int = Field(16384, ge=256, le=1048576, description="--max-model-len")
+    gpu_memory_utilization: float = Field(0.90, ge=0.5, le=0.98, description="--gpu-memory-utilization")
+    tensor_parallel_size: int = Field(1, ge=1, le=8, description="--tensor-parallel-size; also the GPUs per replica.")
+    quantization: Optional[Literal["awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes", "compressed-tensors"]] = Field(
+        None, description="--quantization"
+    )
+    dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="--dtype")
+    max_num_seqs: int = Field(64, ge=1, le=4096, description="--max-num-seqs: concurrent sequences per replica.")
+    enable_prefix_caching: bool = Field(True, description="--enable-prefix-caching / --no-enable-prefix-caching")
+
+
+class ReplicasConfig(Section):
+    min: int = Field(1, ge=0, description="0 lets the phase scale to zero (dev).")
+    max: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> "ReplicasConfig":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max}); allowed: min <= max")
+        return self
+
+
+class AutoscalingConfig(Section):
+    queue_depth_target: int = Field(8, ge=1, description="Waiting requests per replica KEDA aims for (vllm:num_requests_waiting).")
+    activation_queue_depth: int = Field(1, ge=0, description="Waiting requests that wake a scaled-to-zero deployment.")
+    polling_interval_seconds: int = Field(15, ge=5, le=300)
+    cooldown_seconds: int = Field(900, ge=60, description="Idle time before scaling to zero.")
+    scale_down_stabilization_seconds: int = Field(600, ge=0, le=3600, description="GPU nodes are slow to come back: scale down slowly.")
+    while_waking: Literal["fallback", "wait"] = Field(
+        "fallback", description="While vLLM scales up from zero: answer from OpenAI, or let requests wait (router retries)."
+    )
 
 
 class ServingConfig(Section):
-    model_id: str = Field("Qwen/Qwen2.5-7B-Instruct", min_length=1)
+    image: str = Field(
+        "vllm/vllm-openai:v0.33.0", pattern=r"^[\w./-]+:v?[0-9][\w.-]*(@sha256:[0-9a-f]{64})?$",
+        description="vLLM OpenAI server image, pinned by version tag (and digest where published).",
+    )
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    replicas: ReplicasConfig = Field(default_factory=ReplicasConfig)
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
+    termination_grace_period_seconds: int = Field(
+        150, ge=30, le=3600, description="Time to finish streamed responses on SIGTERM (spot gives ~120 s)."
+    )
+    startup_timeout_seconds: int = Field(1800, ge=120, le=7200, description="Model download and load time allowed before liveness applies.")
+    weights_cache: Literal["s3", "none"] = Field(
+        "s3", description="s3: weights are streamed from an S3 bucket this stack creates; none: downloaded from Hugging Face on every start."
+    )
+
+
+class TlsConfig(Section):
+    issuer: Literal["selfSigned", "acme"] = Field("selfSigned", description="acme: Let's Encrypt via Route 53 DNS-01.")
+    acme_email: Optional[str] = None
+    acme_server: str = Field("https://acme-v02.api.letsencrypt.org/directory")
+    route53_hosted_zone_id: Optional[str] = Field(None, pattern=r"^Z[A-Z0-9]{1,31}$")
+
+    @model_validator(mode="after")
+    def _acme_needs_zone(self) -> "TlsConfig":
+        if self.issuer == "acme" and (not self.acme_email or not self.route53_hosted_zone_id):
+            raise ValueError("issuer acme needs acmeEmail and route53HostedZoneId; allowed: set both, or issuer selfSigned")
+        return self
+
+
+class EdgeConfig(Section):
+    hostname: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="Public host name of the API.")
+    tls: TlsConfig = Field(default_factory=TlsConfig)
+    max_body_size: str = Field("10m", pattern=r"^\d{1,4}(k|m)?$", description="Largest request body (NGINX size).")
+    read_timeout: str = Field("600s", pattern=r"^[0-9]{1,4}(ms|s|m|h)?$", description="Upstream read timeout: long enough for streamed (SSE) answers.")
+    rate_limit_per_client: str = Field("20r/s", pattern=r"^[0-9]+r/(s|m)$", description="Per client IP, NGINX rate.")
+    rate_limit_burst: int = Field(40, ge=0)
+    replicas: int = Field(2, ge=1, le=20)
+    allowed_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1, description="Client CIDRs the NLB accepts.")
+
+
+class FallbackConfig(Section):
+    num_retries: int = Field(1, ge=0, le=5, description="Retries on the same group before falling back.")
+    timeout_seconds: int = Field(600, ge=5, le=3600, description="Whole-request timeout, streaming included.")
+    allowed_fails: int = Field(3, ge=1, description="Failures in a minute before a deployment cools down.")
+    cooldown_seconds: int = Field(30, ge=1, le=3600)
+
+
+class RouterStoreConfig(Section):
+    db_instance_class: str = Field("db.t4g.small", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    db_allocated_storage_gib: int = Field(20, ge=20, le=1000)
+    db_multi_az: bool = False
+    db_backup_retention_days: int = Field(7, ge=1, le=35)
+    cache_node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+
+
+class RouterConfig(Section):
+    image: str = Field(
+        "ghcr.io/berriai/litellm:v1.103.2@sha256:f63fb81b831b170ec16851e23c36ac5bf52ef106b271406429524a2ed730bbfd",
+        pattern=r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$",
+        description="LiteLLM proxy image: tag and digest both, since a release was compromised.",
+    )
+    replicas: int = Field(2, ge=1, le=20)
+    store: RouterStoreConfig = Field(default_factory=RouterStoreConfig)
+
+
+class OpenAIModelConfig(Section):
+    name: str = Field(pattern=r"^[\w.:-]+$", description="The OpenAI model name clients send today, e.g. gpt-4o-mini.")
 
 
 class TrafficConfig(Section):
-    self_hosted_percent: int = Field(0, ge=0, le=100)
-    mirror_percent: int = Field(0, ge=0, le=100)
-    kill_switch: bool = False
+    self_hosted_percent: int = Field(ge=0, le=100, description="Share of requests answered self-hosted.")
+    mirror_percent: int = Field(0, ge=0, le=100, description="Share of requests the edge copies to self-hosted (answers discarded).")
+    kill_switch: bool = Field(False, description="true: every request goes to OpenAI at once, mirroring stops.")
+    openai_models: list[OpenAIModelConfig] = Field(min_length=1, description="Model names clients use; each maps to the self-hosted model per the split.")
+    fallback_to_openai: bool = Field(True, description="Send failed, timed-out or overloaded self-hosted requests to OpenAI.")
+    per_key_rpm: int = Field(60, ge=1, description="Default requests per minute per client API key.")
+    max_key_rpm: int = Field(600, ge=1, description="Upper bound a generated key may ask for.")
+    fallback: FallbackConfig = Field(default_factory=FallbackConfig)
+    edge: EdgeConfig
+    router: RouterConfig = Field(default_factory=RouterConfig)
+
+    @model_validator(mode="after")
+    def _limits(self) -> "TrafficConfig":
+        if self.per_key_rpm > self.max_key_rpm:
+            raise ValueError(f"perKeyRpm ({self.per_key_rpm}) is above maxKeyRpm ({self.max_key_rpm}); allowed: perKeyRpm <= maxKeyRpm")
+        return self
+
+    @property
+    def effective_self_hosted_percent(self) -> int:
+        return 0 if self.kill_switch else self.self_hosted_percent
+
+    @property
+    def effective_mirror_percent(self) -> int:
+        return 0 if self.kill_switch else self.mirror_percent
 
 
 class ObservabilityConfig(Section):
-    enabled: bool = True
+    prometheus_retention: str = Field("15d", pattern=r"^[0-9]+(h|d|w)$")
+    prometheus_storage_gib: int = Field(50, ge=10, le=2000)
 
 
 # --- The whole stack --------------------------------------------------------
@@ -281,8 +412,12 @@ class StackConfig(Section):
     budget: BudgetConfig
     tags: TagsConfig
     serving: ServingConfig = Field(default_factory=ServingConfig)
-    traffic: TrafficConfig = Field(default_factory=TrafficConfig)
+    traffic: TrafficConfig
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
+    openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
+    router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
+    hf_token: Optional[SecretStr] = Field(None, description="Hugging Face token, for gated models.")
 
     @field_validator("region")
     @classmethod
@@ -290,6 +425,25 @@ class StackConfig(Section):
         if value not in AWS_REGIONS:
             raise ValueError(f"{value!r} is not an AWS region; allowed: a region such as us-east-1, eu-west-1")
         return value
+
+    @model_validator(mode="after")
+    def _availability(self) -> "StackConfig":
+        # Phases where users depend on self-hosted answers need to survive a node or AZ loss.
+        serves_users = self.traffic.self_hosted_percent > 0 and self.phase in ("rollout", "prod")
+        if serves_users and self.serving.replicas.min < 2:
+            raise CrossSectionError(
+                "llm-platform:serving.replicas.min",
+                f"is {self.serving.replicas.min} in phase {self.phase}; allowed: at least 2 (across zones)"
+            )
+        if serves_users and self.traffic.router.replicas < 2:
+            raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
+        if self.serving.model.tensor_parallel_size > self.gpu_pools.spot.max_gpus_per_node:
+            raise CrossSectionError(
+                "llm-platform:serving.model.tensorParallelSize",
+                f"{self.serving.model.tensor_parallel_size} is above "
+                f"gpuPools.spot.maxGpusPerNode ({self.gpu_pools.spot.max_gpus_per_node}); allowed: a replica fits on one node"
+            )
+        return self
 
     @property
     def cluster_name(self) -> str:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stackconfig import from_stack_file, parse
-from tools.recorder import Recording, Registered, record
+from tools.recorder import Recording, Registered, record, record_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "shadow", "rollout", "prod")
@@ -86,3 +86,15 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
     for part in path[:-1]:
         node = node.setdefault(part, {})
     node[path[-1]] = value
+
+
+def plan_of(build, stack: str = "test", region: str = "us-east-1") -> Plan:
+    """Plan a single component: ``build`` declares resources (it runs inside a Pulumi program)."""
+    return Plan(record_program(stack, region, build))
+
+
+def k8s_test_provider():
+    """A Kubernetes provider for component tests (call inside ``build``)."""
+    import pulumi_kubernetes as k8s
+
+    return k8s.Provider("test-k8s", kubeconfig="{}")

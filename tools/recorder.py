@@ -8,7 +8,7 @@ secrets, and the stack outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 from pulumi.runtime import mocks as runtime_mocks
@@ -88,19 +88,24 @@ def redact(value: Any) -> Any:
 
 def record(config: StackConfig) -> Recording:
     """Build the stack ``config`` describes, in-process, and return what it declared."""
-    recording = Recording(stack=config.stack)
-    mocks = PlanMocks(config.region)
-    monitor = _RecordingMonitor(mocks, recording)
-    mocks.monitor = monitor
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=config.stack, preview=False, monitor=monitor)
-    # set_mocks registers a finished root stack of its own; run_in_stack below makes the real one,
-    # as the Pulumi language host does, so that exports become the stack's outputs.
-    settings.ROOT.set(None)
-    recording.resources.clear()
 
     def program() -> None:
         for name, value in build_platform(config).items():
             pulumi.export(name, value)
 
+    return record_program(config.stack, config.region, program)
+
+
+def record_program(stack: str, region: str, program: Callable[[], None]) -> Recording:
+    """Run any Pulumi program function under the plan's mocks (tests use it for single components)."""
+    recording = Recording(stack=stack)
+    mocks = PlanMocks(region)
+    monitor = _RecordingMonitor(mocks, recording)
+    mocks.monitor = monitor
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    # set_mocks registers a finished root stack of its own; run_in_stack below makes the real one,
+    # as the Pulumi language host does, so that exports become the stack's outputs.
+    settings.ROOT.set(None)
+    recording.resources.clear()
     _sync_await(run_in_stack(program))
     return recording

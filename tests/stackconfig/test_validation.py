@@ -164,10 +164,20 @@ def test_command_line_exit_status_and_no_traceback(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def engine_view(stack: str) -> dict[str, str]:
+    """Config as the engine hands it over: decrypted secrets, objects as JSON text."""
+    config = raw_config(stack)
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = f"decrypted-{key}"
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
 def test_engine_config_is_validated_the_same_way(monkeypatch):
     """On `pulumi up` the engine passes config as text (JSON for objects); the same rules apply."""
-    engine_config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw_config("dev").items()}
-    engine_config[f"{NS}:traffic"] = json.dumps({"killSwitch": "maybe"})
+    engine_config = engine_view("dev")
+    traffic = json.loads(engine_config[f"{NS}:traffic"])
+    engine_config[f"{NS}:traffic"] = json.dumps({**traffic, "killSwitch": "maybe"})
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_config))
     with pytest.raises(ConfigError) as err:
         from_pulumi_runtime("dev")
@@ -175,7 +185,7 @@ def test_engine_config_is_validated_the_same_way(monkeypatch):
 
 
 def test_engine_config_valid_stack_parses(monkeypatch):
-    engine_config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in raw_config("prod").items()}
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_config))
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_view("prod")))
     config = from_pulumi_runtime("prod")
     assert config.phase == "prod" and config.network.az_count == 3
+    assert config.openai_api_key.get_secret_value() == "decrypted-llm-platform:openaiApiKey"
