@@ -17,10 +17,17 @@ from infra.cost_alarms import CostAlarms, CostAlarmsArgs
 from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, KarpenterArgs
 from infra.network import Network, NetworkArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
+from infra.model_weights import ModelWeights, ModelWeightsArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
+from workloads.serving import Vllm, VllmArgs, VllmScaling, VllmScalingArgs, WeightsSync, WeightsSyncArgs, weights_prefix
 
 COST_TAG_KEY = "llm-platform/stack"
+SERVING_NAMESPACE = "llm-serving"
+ROUTER_NAMESPACE = "llm-router"
+EDGE_NAMESPACE = "nginx-gateway"
+MONITORING_NAMESPACE = "monitoring"
+PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 SYSTEM_NODE_SELECTOR = {"node.llm-platform.io/role": "system"}
 
 
@@ -147,10 +154,67 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         opts=on_aws,
     )
 
+    serving = build_serving(cfg, cluster.name, aws_provider, k8s_provider, depends_on=[karpenter])
+
     return {
+        "selfHostedBaseUrl": serving.base_url,
         "clusterName": cluster.name,
         "kubeconfig": cluster.kubeconfig_json,
         "vpcId": network.vpc_id,
         "alertsTopicArn": alarms.topic_arn,
         "phase": cfg.phase,
     }
+
+
+def build_serving(
+    cfg: StackConfig,
+    cluster_name: pulumi.Input[str],
+    aws_provider: aws.Provider,
+    k8s_provider: k8s.Provider,
+    depends_on: list[pulumi.Resource],
+) -> Vllm:
+    """vLLM, its weights cache and its autoscaling."""
+    serving = cfg.serving
+    hf_token = cfg.hf_token.get_secret_value() if cfg.hf_token else None
+    on_cluster = pulumi.ResourceOptions(depends_on=depends_on)
+    model_uri: pulumi.Input[str] = serving.model.id
+    weights = None
+    if serving.weights_cache == "s3":
+        weights = ModelWeights(
+            "model-weights",
+            ModelWeightsArgs(cluster_name=cluster_name, namespace=SERVING_NAMESPACE,
+                             reader_service_account="vllm", writer_service_account="weights-sync"),
+            opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
+        )
+        model_uri = pulumi.Output.concat("s3://", weights.bucket_name, "/", weights_prefix(serving), "/")
+    # Mirrored requests come straight from the edge and carry the OpenAI model name.
+    mirrored = cfg.traffic.effective_mirror_percent > 0
+    vllm = Vllm(
+        "vllm",
+        VllmArgs(
+            namespace=SERVING_NAMESPACE,
+            serving=serving,
+            model_aliases=[m.name for m in cfg.traffic.openai_models],
+            model_uri=model_uri,
+            hf_token=hf_token,
+            allowed_client_namespaces=[ROUTER_NAMESPACE, *([EDGE_NAMESPACE] if mirrored else [])],
+            metrics_namespace=MONITORING_NAMESPACE,
+            k8s_provider=k8s_provider,
+        ),
+        opts=on_cluster,
+    )
+    if weights is not None:
+        WeightsSync(
+            "weights-sync",
+            WeightsSyncArgs(namespace=SERVING_NAMESPACE, serving=serving, bucket=weights.bucket_name,
+                            service_account="weights-sync", has_hf_token=hf_token is not None,
+                            system_node_selector=SYSTEM_NODE_SELECTOR, k8s_provider=k8s_provider),
+            opts=pulumi.ResourceOptions(depends_on=[vllm]),
+        )
+    VllmScaling(
+        "vllm-scaling",
+        VllmScalingArgs(namespace=SERVING_NAMESPACE, deployment=vllm.deployment_name, serving=serving,
+                        prometheus_url=PROMETHEUS_URL, router_namespace=ROUTER_NAMESPACE, k8s_provider=k8s_provider),
+        opts=pulumi.ResourceOptions(depends_on=[vllm, *depends_on]),
+    )
+    return vllm

@@ -155,6 +155,10 @@ class PlanMocks(pulumi.runtime.Mocks):
         arn = f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{physical}"
         return arn, {"arn": arn, "name": physical}
 
+    def _s3_bucket(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        bucket = inputs.get("bucket") or physical
+        return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com"}
+
     def _launch_template(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
         resource_id = f"lt-{_suffix('lt', name)}{_suffix(name, 'lt')[:9]}"
         return resource_id, {"latestVersion": 1, "defaultVersion": 1}
@@ -170,6 +174,42 @@ class PlanMocks(pulumi.runtime.Mocks):
         arn = f"arn:aws:ce::{ACCOUNT_ID}:anomalymonitor/{_suffix('monitor', name)}"
         return arn, {"arn": arn}
 
+    def _db_instance(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        identifier = inputs.get("identifier") or physical.lower()
+        address = f"{identifier}.{_suffix('rds', self.region)}abcd.{self.region}.rds.amazonaws.com"
+        port = int(inputs.get("port") or 5432)
+        version = str(inputs.get("engineVersion") or "17")
+        return identifier, {
+            "arn": f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:db:{identifier}",
+            "identifier": identifier,
+            "address": address,
+            "endpoint": f"{address}:{port}",
+            "port": port,
+            "engineVersionActual": version if "." in version else f"{version}.6",  # RDS resolves a major to its default minor
+            "resourceId": f"db-{_suffix('db', name).upper()}{_suffix(name, 'db').upper()}",
+        }
+
+    def _replication_group(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        group_id = inputs.get("replicationGroupId") or physical.lower()
+        parts = self.region.split("-")
+        directions = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+                      "northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
+        short = f"{parts[0]}{directions.get(parts[1], parts[1][:1])}{parts[-1]}"
+        host = f"{group_id}.{_suffix('cache', name)[:6]}.{short}.cache.amazonaws.com"
+        return group_id, {
+            "arn": f"arn:aws:elasticache:{self.region}:{ACCOUNT_ID}:replicationgroup:{group_id}",
+            "primaryEndpointAddress": f"master.{host}",
+            "readerEndpointAddress": f"replica.{host}",
+            "port": int(inputs.get("port") or 6379),
+            "memberClusters": [f"{group_id}-{i + 1:03d}" for i in range(int(inputs.get("numCacheClusters") or 1))],
+        }
+
+    def _random_password(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        length = int(inputs.get("length") or 16)
+        seed = hashlib.sha256(f"password/{name}".encode()).digest() * (length // 32 + 1)
+        return "none", {"result": "".join(alphabet[b % len(alphabet)] for b in seed[:length])}
+
 
 _OUTPUTS: dict[str, Any] = {
     "eks:index:Cluster": PlanMocks._eks_cluster,
@@ -177,6 +217,7 @@ _OUTPUTS: dict[str, Any] = {
     "aws:sqs/queue:Queue": PlanMocks._sqs_queue,
     "aws:kms/key:Key": PlanMocks._kms_key,
     "aws:sns/topic:Topic": PlanMocks._sns_topic,
+    "aws:s3/bucket:Bucket": PlanMocks._s3_bucket,
     "aws:ec2/vpc:Vpc": _ec2_style_id("vpc"),
     "aws:ec2/subnet:Subnet": _ec2_style_id("subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _ec2_style_id("sg"),
@@ -189,4 +230,7 @@ _OUTPUTS: dict[str, Any] = {
     "aws:eks/nodeGroup:NodeGroup": PlanMocks._node_group,
     "aws:cloudwatch/eventRule:EventRule": PlanMocks._event_rule,
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": PlanMocks._anomaly_monitor,
+    "aws:rds/instance:Instance": PlanMocks._db_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": PlanMocks._replication_group,
+    "random:index/randomPassword:RandomPassword": PlanMocks._random_password,
 }

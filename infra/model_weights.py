@@ -1,0 +1,64 @@
+"""An S3 bucket that caches model weights, so a scale-up streams them from S3 instead of Hugging Face."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from .pod_identity import PodIdentityRole, PodIdentityRoleArgs, load_policy
+
+
+@dataclass(frozen=True)
+class ModelWeightsArgs:
+    cluster_name: pulumi.Input[str]
+    namespace: str
+    reader_service_account: str  # vLLM: reads weights
+    writer_service_account: str  # the sync Job: uploads them once
+
+
+class ModelWeights(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ModelWeightsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-platform:infra:ModelWeights", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(name, force_destroy=False, opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            name, bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name, bucket=bucket.id,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms"),
+                bucket_key_enabled=True,
+            )],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=load_policy("weights-bucket.json", BucketArn=bucket.arn), opts=child)
+
+        PodIdentityRole(
+            f"{name}-reader",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.reader_service_account,
+                inline_policy=load_policy("weights-read.json", BucketArn=bucket.arn),
+            ),
+            opts=child,
+        )
+        PodIdentityRole(
+            f"{name}-writer",
+            PodIdentityRoleArgs(
+                cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.writer_service_account,
+                inline_policy=load_policy("weights-write.json", BucketArn=bucket.arn),
+            ),
+            opts=child,
+        )
+        self.bucket_name = bucket.bucket
+        self.register_outputs({"bucket": bucket.bucket})

@@ -1,0 +1,1 @@
+"""Kubernetes workloads: serving, edge, router, observability."""

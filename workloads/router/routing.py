@@ -1,0 +1,114 @@
+"""The LiteLLM proxy's config.yaml, derived from the phase's traffic settings.
+
+Clients keep sending the OpenAI model names they use today. Each such name is
+a LiteLLM model group holding up to two deployments:
+
+- the self-hosted vLLM model, with weight = the self-hosted share;
+- the same OpenAI model, with weight = the rest.
+
+LiteLLM's default routing (simple-shuffle) picks a deployment per request in
+proportion to ``weight``. A second group, ``<name>-openai``, holds OpenAI
+alone and is the fallback for the first: errors, timeouts and overload
+(429/503) from vLLM are retried a bounded number of times, then sent there.
+The kill switch empties the self-hosted side at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stackconfig.model import ServingConfig, TrafficConfig
+
+OPENAI_KEY_ENV = "os.environ/OPENAI_API_KEY"
+
+
+def openai_fallback_group(model_name: str) -> str:
+    return f"{model_name}-openai"
+
+
+def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url: str, use_redis: bool) -> dict[str, Any]:
+    share = traffic.effective_self_hosted_percent
+    waking_needs_fallback = serving.replicas.min == 0 and serving.autoscaling.while_waking == "fallback"
+    fallback_enabled = share > 0 and (traffic.fallback_to_openai or waking_needs_fallback)
+
+    self_hosted_params = {
+        "model": f"hosted_vllm/{serving.model.served_name}",
+        "api_base": vllm_base_url,
+        "timeout": traffic.fallback.timeout_seconds,
+        "stream_timeout": traffic.fallback.timeout_seconds,
+    }
+    model_list: list[dict[str, Any]] = []
+    fallbacks: list[dict[str, list[str]]] = []
+    for openai_model in traffic.openai_models:
+        name = openai_model.name
+        openai_params = {"model": f"openai/{name}", "api_key": OPENAI_KEY_ENV}
+        if share > 0:
+            model_list.append({
+                "model_name": name,
+                "litellm_params": {**self_hosted_params, "weight": share},
+                "model_info": {"id": f"{name}-self-hosted", "backend": "self-hosted"},
+            })
+        if share < 100:
+            model_list.append({
+                "model_name": name,
+                "litellm_params": {**openai_params, "weight": 100 - share},
+                "model_info": {"id": f"{name}-openai", "backend": "openai"},
+            })
+        if fallback_enabled:
+            model_list.append({
+                "model_name": openai_fallback_group(name),
+                "litellm_params": openai_params,
+                "model_info": {"id": f"{name}-openai-fallback", "backend": "openai"},
+            })
+            fallbacks.append({name: [openai_fallback_group(name)]})
+
+    # The self-hosted model by its own name too, for clients that opt in explicitly (internal testers).
+    if share > 0:
+        model_list.append({
+            "model_name": serving.model.served_name,
+            "litellm_params": self_hosted_params,
+            "model_info": {"id": f"{serving.model.served_name}-direct", "backend": "self-hosted"},
+        })
+
+    router_settings: dict[str, Any] = {
+        "routing_strategy": "simple-shuffle",
+        "num_retries": traffic.fallback.num_retries,
+        "timeout": traffic.fallback.timeout_seconds,
+        "allowed_fails": traffic.fallback.allowed_fails,
+        "cooldown_time": traffic.fallback.cooldown_seconds,
+        "fallbacks": fallbacks,
+    }
+    if use_redis:
+        # Rate-limit counters and cooldowns shared by every router replica.
+        router_settings.update({
+            "redis_host": "os.environ/REDIS_HOST",
+            "redis_port": "os.environ/REDIS_PORT",
+            "redis_password": "os.environ/REDIS_PASSWORD",
+        })
+
+    return {
+        "model_list": model_list,
+        "router_settings": router_settings,
+        "litellm_settings": {
+            "callbacks": ["prometheus"],
+            # Scraped from inside the cluster only; the NetworkPolicy limits who reaches :4000.
+            "require_auth_for_metrics_endpoint": False,
+            "drop_params": True,
+            "request_timeout": traffic.fallback.timeout_seconds,
+            "default_key_generate_params": {"rpm_limit": traffic.per_key_rpm},
+            "upperbound_key_generate_params": {"rpm_limit": traffic.max_key_rpm},
+        },
+        "general_settings": {
+            "master_key": "os.environ/LITELLM_MASTER_KEY",
+            "database_url": "os.environ/DATABASE_URL",
+            "proxy_batch_write_at": 10,
+        },
+    }
+
+
+def self_hosted_share(config: dict[str, Any], model_name: str) -> float:
+    """The share of ``model_name`` requests the config sends self-hosted (0 to 100): what the split does."""
+    group = [m for m in config["model_list"] if m["model_name"] == model_name]
+    total = sum(m["litellm_params"].get("weight", 1) for m in group)
+    hosted = sum(m["litellm_params"].get("weight", 1) for m in group if m["model_info"]["backend"] == "self-hosted")
+    return 100 * hosted / total if total else 0.0

@@ -1,0 +1,7 @@
+"""Self-hosted serving: vLLM, its autoscaling on queue depth, and the weights cache filler."""
+
+from .scaling import VllmScaling, VllmScalingArgs
+from .vllm import Vllm, VllmArgs
+from .weights_job import WeightsSync, WeightsSyncArgs, weights_prefix
+
+__all__ = ["Vllm", "VllmArgs", "VllmScaling", "VllmScalingArgs", "WeightsSync", "WeightsSyncArgs", "weights_prefix"]
