@@ -20,6 +20,9 @@ from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.model_weights import ModelWeights, ModelWeightsArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
+from workloads.autoscaling import Keda, KedaArgs
+from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
+from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
 from workloads.serving import Vllm, VllmArgs, VllmScaling, VllmScalingArgs, WeightsSync, WeightsSyncArgs, weights_prefix
 
 COST_TAG_KEY = "llm-platform/stack"
@@ -27,7 +30,6 @@ SERVING_NAMESPACE = "llm-serving"
 ROUTER_NAMESPACE = "llm-router"
 EDGE_NAMESPACE = "nginx-gateway"
 MONITORING_NAMESPACE = "monitoring"
-PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 SYSTEM_NODE_SELECTOR = {"node.llm-platform.io/role": "system"}
 
 
@@ -154,7 +156,20 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         opts=on_aws,
     )
 
-    serving = build_serving(cfg, cluster.name, aws_provider, k8s_provider, depends_on=[karpenter])
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR,
+                       retention=cfg.observability.prometheus_retention, storage_gib=cfg.observability.prometheus_storage_gib),
+        opts=pulumi.ResourceOptions(depends_on=[karpenter]),
+    )
+    GpuOperator(
+        "gpu-operator",
+        GpuOperatorArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR, depends_on=[monitoring.release]),
+    )
+    keda = Keda(
+        "keda", KedaArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR, depends_on=[monitoring.release])
+    )
+    serving = build_serving(cfg, cluster.name, aws_provider, k8s_provider, depends_on=[karpenter, monitoring.release, keda.release])
 
     return {
         "selfHostedBaseUrl": serving.base_url,

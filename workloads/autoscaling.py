@@ -1,0 +1,55 @@
+"""KEDA: scales workloads on Prometheus queries (queue depth, KV-cache use) instead of CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+CHART_REPOSITORY = "https://kedacore.github.io/charts"
+NAMESPACE = "keda"
+RELEASE_NAME = "keda"
+
+
+@dataclass(frozen=True)
+class KedaArgs:
+    k8s_provider: k8s.Provider
+    system_node_selector: dict[str, str]
+    version: str = "2.20.2"
+    # Install after these (the monitoring release): the chart renders ServiceMonitors, and Helm fails on
+    # a kind whose CRD is not there yet.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class Keda(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-platform:workloads:Keda", name, None, opts)
+
+        # Metrics of the operator (scaling loops, scaler errors) and of the metrics API server (what the HPA
+        # is served); keys checked against kedacore/charts keda/values.yaml at v2.20.2.
+        service_monitor = {"enabled": True, "additionalLabels": {"release": "kube-prometheus-stack"}}
+        self.release = k8s.helm.v3.Release(
+            name,
+            name=RELEASE_NAME,
+            chart="keda",
+            version=args.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=NAMESPACE,
+            create_namespace=True,
+            values={
+                # One selector for the operator, the metrics server and the webhooks: they are controllers,
+                # so they run on the always-on CPU nodes (the chart adds kubernetes.io/os itself).
+                "nodeSelector": dict(args.system_node_selector),
+                "prometheus": {
+                    "operator": {"enabled": True, "serviceMonitor": service_monitor},
+                    "metricServer": {"enabled": True, "serviceMonitor": service_monitor},
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=list(args.depends_on)),
+        )
+
+        self.register_outputs({"release": self.release.name})
