@@ -18,11 +18,16 @@ from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, Karpenter
 from infra.network import Network, NetworkArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.model_weights import ModelWeights, ModelWeightsArgs
+from infra.router_store import RouterStore, RouterStoreArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
 from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
+from workloads.edge import BackendRef, Edge, EdgeArgs
+from workloads.router import Router, RouterArgs, RouterRedis
+from workloads.router.routing import litellm_config
+from workloads.serving.vllm import PORT as VLLM_PORT
 from workloads.serving import Vllm, VllmArgs, VllmScaling, VllmScalingArgs, WeightsSync, WeightsSyncArgs, weights_prefix
 
 COST_TAG_KEY = "llm-platform/stack"
@@ -170,8 +175,26 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         "keda", KedaArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR, depends_on=[monitoring.release])
     )
     serving = build_serving(cfg, cluster.name, aws_provider, k8s_provider, depends_on=[karpenter, monitoring.release, keda.release])
+    router = build_router(cfg, network, aws_provider, k8s_provider, serving, depends_on=[karpenter, monitoring.release])
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            cluster_name=cluster.name,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            edge=cfg.traffic.edge,
+            mirror_percent=cfg.traffic.effective_mirror_percent,
+            router=BackendRef(router.service_name, router.namespace, router.port),
+            vllm=BackendRef(serving.service_name, SERVING_NAMESPACE, VLLM_PORT),
+            system_node_selector=SYSTEM_NODE_SELECTOR,
+            k8s_provider=k8s_provider,
+            phase=cfg.phase,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[monitoring.release, router, serving]),
+    )
 
     return {
+        "apiBaseUrl": pulumi.Output.concat("https://", edge.hostname, "/v1"),
         "selfHostedBaseUrl": serving.base_url,
         "clusterName": cluster.name,
         "kubeconfig": cluster.kubeconfig_json,
@@ -233,3 +256,42 @@ def build_serving(
         opts=pulumi.ResourceOptions(depends_on=[vllm, *depends_on]),
     )
     return vllm
+
+
+def build_router(
+    cfg: StackConfig,
+    network: Network,
+    aws_provider: aws.Provider,
+    k8s_provider: k8s.Provider,
+    vllm: Vllm,
+    depends_on: list[pulumi.Resource],
+) -> Router:
+    """The LiteLLM router with its database (keys, spend) and, with several replicas, a shared cache."""
+    traffic = cfg.traffic
+    store = RouterStore(
+        "router-store",
+        RouterStoreArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id, vpc_cidr=cfg.network.vpc_cidr,
+                        private_subnet_ids=network.private_subnet_ids, store=traffic.router.store,
+                        multiple_router_replicas=traffic.router.replicas > 1),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
+    )
+    redis = RouterRedis(store.redis_host, store.redis_port, store.redis_password) if store.has_cache else None
+    return Router(
+        "llm-router",
+        RouterArgs(
+            replicas=traffic.router.replicas,
+            image=traffic.router.image,
+            litellm_config=litellm_config(traffic, cfg.serving, vllm.base_url, use_redis=store.has_cache),
+            openai_api_key=cfg.openai_api_key.get_secret_value(),
+            master_key=cfg.router_master_key.get_secret_value(),
+            database_url=store.database_url,
+            system_node_selector=SYSTEM_NODE_SELECTOR,
+            k8s_provider=k8s_provider,
+            ingress_from_namespaces=[EDGE_NAMESPACE],
+            redis=redis,
+            namespace=ROUTER_NAMESPACE,
+            metrics_namespace=MONITORING_NAMESPACE,
+            request_timeout_seconds=traffic.fallback.timeout_seconds,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=depends_on),
+    )

@@ -7,6 +7,7 @@ driver run as Deployments and only turn ACTIVE once nodes exist.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -49,6 +50,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 associations = [
                     aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.role_arn, service_account="ebs-csi-controller-sa")
                 ]
+            # The VPC CNI enforces NetworkPolicies only when asked to; serving and the router rely on them.
+            configuration = json.dumps({"enableNetworkPolicy": "true"}) if addon == "vpc-cni" else None
             self.addons[addon] = aws.eks.Addon(
                 addon,
                 cluster_name=args.cluster_name,
@@ -57,6 +60,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 pod_identity_associations=associations,
+                configuration_values=configuration,
                 opts=child,
             )
         self.register_outputs({})

@@ -72,6 +72,8 @@ class Cluster(pulumi.ComponentResource):
             encryption_config_key_arn=secrets_key.arn,
             enabled_cluster_log_types=args.log_types,
             create_oidc_provider=True,
+            # pulumi-eks defaults to EXTENDED support, which bills extra once a version leaves standard support.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             skip_default_node_group=True,
             skip_default_security_groups=True,
             bootstrap_self_managed_addons=False,

@@ -72,3 +72,13 @@ def test_per_key_limits_and_metrics():
 def test_no_secret_values_in_router_config():
     text = repr(config_for("prod"))
     assert "placeholder" not in text and "[secret]" not in text
+
+
+@pytest.mark.parametrize("stack, share", [("dev", 100), ("shadow", 0), ("rollout", 25), ("prod", 95)])
+def test_planned_router_config_carries_the_split(plans, stack, share):
+    """The ConfigMap the stack actually deploys routes the phase's share."""
+    import yaml
+
+    config_map = plans[stack].k8s("ConfigMap", "llm-router-config")
+    config = yaml.safe_load(config_map["data"]["config.yaml"])
+    assert self_hosted_share(config, "gpt-4o-mini") == share

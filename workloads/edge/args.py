@@ -1,0 +1,38 @@
+"""What the edge needs from the rest of the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from stackconfig.model import EdgeConfig
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    """A Kubernetes Service the edge sends requests to."""
+
+    name: str
+    namespace: str
+    port: int
+
+
+@dataclass(frozen=True)
+class EdgeArgs:
+    cluster_name: pulumi.Input[str]
+    region: str
+    vpc_id: pulumi.Input[str]
+    edge: EdgeConfig
+    # Already 0 when the kill switch is on: the edge does not know about phases or switches.
+    mirror_percent: int
+    router: BackendRef
+    vllm: BackendRef
+    system_node_selector: dict[str, str]
+    k8s_provider: k8s.Provider
+    phase: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mirror_percent <= 100:
+            raise ValueError(f"mirror_percent {self.mirror_percent} is out of range; allowed: 0 to 100")

@@ -1,0 +1,36 @@
+"""The Edge component: reads top to bottom in install order."""
+
+from __future__ import annotations
+
+import pulumi
+
+from .args import EdgeArgs
+from .cert_manager import cert_manager
+from .common import GATEWAY_NAME
+from .gateway import gateway
+from .gateway_api import gateway_api_crds
+from .load_balancer_controller import load_balancer_controller
+from .nginx_gateway import nginx_gateway_fabric
+from .policies import edge_policies
+from .routes import llm_api_route
+
+
+class Edge(pulumi.ComponentResource):
+    hostname: pulumi.Output[str]
+    gateway_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-platform:workloads:Edge", name, None, opts)
+
+        lbc = load_balancer_controller(name, args, self)
+        crds = gateway_api_crds(name, args, self)
+        certs = cert_manager(name, args, self, gateway_api=crds)
+        ngf = nginx_gateway_fabric(name, args, self, gateway_api=crds, load_balancer_controller=lbc)
+        edge = gateway(name, args, self, ngf, issuer_name=certs.issuer_name, issuer=certs.issuer)
+        route = llm_api_route(name, args, self, edge)
+        edge_policies(name, args, self, edge, route)
+
+        self.hostname = pulumi.Output.from_input(args.edge.hostname)
+        # Derived from the Gateway so that consumers wait until it exists.
+        self.gateway_name = edge.id.apply(lambda _: GATEWAY_NAME)
+        self.register_outputs({"hostname": self.hostname, "gatewayName": self.gateway_name})

@@ -1,0 +1,62 @@
+"""NGINX Gateway Fabric: the control plane, and the settings of the NGINX data plane it provisions per Gateway."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .args import EdgeArgs
+from .common import NAMESPACE, k8s_opts, node_selector
+
+CHART = "oci://ghcr.io/nginx/charts/nginx-gateway-fabric"
+CHART_VERSION = "2.6.7"
+GATEWAY_CLASS = "nginx"
+
+
+def nginx_gateway_fabric(
+    name: str,
+    args: EdgeArgs,
+    parent: pulumi.Resource,
+    gateway_api: pulumi.Resource,
+    load_balancer_controller: pulumi.Resource,
+) -> k8s.helm.v3.Release:
+    selector = node_selector(args)
+    return k8s.helm.v3.Release(
+        f"{name}-ngf",
+        name="ngf",
+        chart=CHART,
+        version=CHART_VERSION,
+        namespace=NAMESPACE,
+        create_namespace=True,
+        # The chart's crds/ holds the gateway.nginx.org policy CRDs (Helm installs them once, never upgrades them).
+        skip_crds=False,
+        values={
+            "nginxGateway": {
+                "gatewayClassName": GATEWAY_CLASS,
+                "replicas": 2,
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                "nodeSelector": selector,
+                "metrics": {"enable": True},
+                "productTelemetry": {"enable": False},
+            },
+            "certGenerator": {"nodeSelector": selector},
+            # Copied into the NginxProxy the GatewayClass references: every Gateway's data plane gets these.
+            "nginx": {
+                "replicas": args.edge.replicas,
+                "container": {
+                    "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+                },
+                "pod": {"nodeSelector": selector},
+                "service": {
+                    "type": "LoadBalancer",
+                    # Hands the Service to the AWS Load Balancer Controller instead of the in-tree CLB code.
+                    "loadBalancerClass": "service.k8s.aws/nlb",
+                    # The controller turns these into the NLB security group's inbound rules.
+                    "loadBalancerSourceRanges": list(args.edge.allowed_cidrs),
+                },
+            },
+        },
+        # The controller's Service webhook must be up before NGF creates the data-plane Service, and on destroy
+        # the controller must outlive it to delete the NLB.
+        opts=k8s_opts(parent, args, gateway_api, load_balancer_controller),
+    )

@@ -1,0 +1,66 @@
+"""The API route: /v1 to the LLM router, optionally mirrored to vLLM, and the grants that let it cross namespaces."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .args import BackendRef, EdgeArgs
+from .common import GATEWAY_NAME, HTTPS_LISTENER, NAMESPACE, k8s_opts, metadata
+from .gateway import GATEWAY_API
+
+ROUTE_NAME = "llm-api"
+
+
+def llm_api_route(
+    name: str, args: EdgeArgs, parent: pulumi.Resource, gateway: pulumi.Resource
+) -> k8s.apiextensions.CustomResource:
+    backends = [args.router]
+    rule: dict = {
+        "matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
+        "backendRefs": [_backend(args.router)],
+    }
+    # At 0 % the filter is left out rather than set to 0: nothing is copied and vLLM's namespace grants nothing.
+    if args.mirror_percent > 0:
+        backends.append(args.vllm)
+        mirror = {"backendRef": _backend(args.vllm), "percent": args.mirror_percent}
+        rule["filters"] = [{"type": "RequestMirror", "requestMirror": mirror}]
+    grants = [
+        _reference_grant(name, args, parent, backend, gateway)
+        for backend in backends
+        if backend.namespace != NAMESPACE
+    ]
+    return k8s.apiextensions.CustomResource(
+        f"{name}-{ROUTE_NAME}",
+        api_version=GATEWAY_API,
+        kind="HTTPRoute",
+        metadata=metadata(ROUTE_NAME, NAMESPACE, args),
+        spec={
+            "parentRefs": [{"name": GATEWAY_NAME, "sectionName": HTTPS_LISTENER}],
+            "hostnames": [args.edge.hostname],
+            "rules": [rule],
+        },
+        opts=k8s_opts(parent, args, gateway, *grants),
+    )
+
+
+def _backend(ref: BackendRef) -> dict:
+    return {"kind": "Service", "name": ref.name, "namespace": ref.namespace, "port": ref.port}
+
+
+def _reference_grant(
+    name: str, args: EdgeArgs, parent: pulumi.Resource, backend: BackendRef, gateway: pulumi.Resource
+) -> k8s.apiextensions.CustomResource:
+    """One grant per Service, naming it: the route's namespace may reach that Service and nothing else there."""
+    grant_name = f"{NAMESPACE}-to-{backend.name}"
+    return k8s.apiextensions.CustomResource(
+        f"{name}-grant-{backend.namespace}-{backend.name}",
+        api_version=GATEWAY_API,
+        kind="ReferenceGrant",
+        metadata=metadata(grant_name, backend.namespace, args),
+        spec={
+            "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": NAMESPACE}],
+            "to": [{"group": "", "kind": "Service", "name": backend.name}],
+        },
+        opts=k8s_opts(parent, args, gateway),
+    )

@@ -1,0 +1,251 @@
+"""The LiteLLM proxy on the system nodes: Namespace, Secret, config, Deployment, Service, PDB, NetworkPolicy, metrics.
+
+The config.yaml comes from ``routing.litellm_config``; this module only runs
+it. Secrets reach the proxy as environment variables (config.yaml refers to
+them as ``os.environ/<NAME>``), so the ConfigMap never holds one. A config
+change rolls the pods through a checksum annotation: LiteLLM reads the file
+once at startup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+PORT = 4000
+CONFIG_PATH = "/app/config.yaml"
+ENV_SECRET = "llm-router-env"
+CONFIG_MAP = "llm-router-config"
+NAME = "llm-router"
+PRESTOP_SECONDS = 10  # time for the endpoint removal to reach the edge before SIGTERM
+PROMETHEUS_MULTIPROC_DIR = "/tmp/prometheus"
+APP_LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "llm-platform"}
+
+
+@dataclass(frozen=True)
+class RouterRedis:
+    host: pulumi.Input[str]
+    port: pulumi.Input[int]
+    password: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class RouterArgs:
+    replicas: int
+    image: str  # repository:tag@sha256:digest
+    litellm_config: dict[str, Any]
+    openai_api_key: pulumi.Input[str]
+    master_key: pulumi.Input[str]
+    database_url: pulumi.Input[str]
+    system_node_selector: dict[str, str]
+    k8s_provider: k8s.Provider
+    ingress_from_namespaces: list[str]  # namespaces allowed to call the API, e.g. the edge's "nginx-gateway"
+    redis: Optional[RouterRedis] = None
+    namespace: str = NAME
+    metrics_namespace: str = "monitoring"
+    num_workers: int = 1
+    # The whole-request timeout (traffic.fallback.timeoutSeconds): a stream started just before SIGTERM may run this long.
+    request_timeout_seconds: int = 600
+
+
+def config_yaml(litellm_config: dict[str, Any]) -> str:
+    return yaml.safe_dump(litellm_config, sort_keys=False)
+
+
+def secret_env(args: RouterArgs) -> dict[str, pulumi.Output[str]]:
+    """The proxy's secrets, by the variable names config.yaml reads (os.environ/...); every value stays a secret."""
+    env = {
+        "OPENAI_API_KEY": pulumi.Output.secret(args.openai_api_key),
+        "LITELLM_MASTER_KEY": pulumi.Output.secret(args.master_key),
+        "DATABASE_URL": pulumi.Output.secret(args.database_url),
+    }
+    if args.redis is not None:
+        env["REDIS_PASSWORD"] = pulumi.Output.secret(args.redis.password)
+    return env
+
+
+def container_env(args: RouterArgs, redis: Optional[tuple[str, str]]) -> list[dict[str, Any]]:
+    """``redis`` is the resolved (host, port) when the router shares state through a cache."""
+    env = [{"name": "LITELLM_LOG", "value": "INFO"}]
+    if redis is not None:
+        host, port = redis
+        env += [
+            {"name": "REDIS_HOST", "value": host},
+            {"name": "REDIS_PORT", "value": port},
+            # ElastiCache has in-transit encryption on; LiteLLM passes REDIS_* variables to the redis client.
+            {"name": "REDIS_SSL", "value": "true"},
+        ]
+    if args.num_workers > 1:
+        # Each worker is a process: prometheus_client aggregates their metrics through files in this directory.
+        env.append({"name": "PROMETHEUS_MULTIPROC_DIR", "value": PROMETHEUS_MULTIPROC_DIR})
+    return env
+
+
+def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, Any]:
+    workers = args.num_workers
+    volumes: list[dict[str, Any]] = [{"name": "config", "configMap": {"name": CONFIG_MAP}}]
+    mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_PATH, "subPath": "config.yaml", "readOnly": True}]
+    if workers > 1:
+        volumes.append({"name": "prometheus", "emptyDir": {"sizeLimit": "256Mi"}})
+        mounts.append({"name": "prometheus", "mountPath": PROMETHEUS_MULTIPROC_DIR})
+    health = {"port": "http", "scheme": "HTTP"}
+    return {
+        # In-flight streams finish before the pod goes: preStop, then up to the request timeout, then a margin.
+        "terminationGracePeriodSeconds": PRESTOP_SECONDS + args.request_timeout_seconds + 20,
+        "nodeSelector": dict(args.system_node_selector),
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+        "topologySpreadConstraints": [{
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            # The system node group may not span every zone at every size: prefer spreading, never block a rollout.
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": APP_LABELS},
+        }],
+        "containers": [{
+            "name": "litellm",
+            "image": args.image,
+            # No command: the image's entrypoint runs migrations, then the proxy with these arguments.
+            "args": ["--config", CONFIG_PATH, "--port", str(PORT), "--num_workers", str(workers)],
+            "envFrom": [{"secretRef": {"name": ENV_SECRET}}],
+            "env": container_env(args, redis),
+            "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+            # Liveness must not depend on the database or OpenAI: /health/liveliness only says the process answers.
+            # /health calls every model and needs a key, so it is never a probe.
+            "startupProbe": {"httpGet": {"path": "/health/liveliness", **health}, "periodSeconds": 10,
+                             "timeoutSeconds": 5, "failureThreshold": 30},
+            "livenessProbe": {"httpGet": {"path": "/health/liveliness", **health}, "periodSeconds": 15,
+                              "timeoutSeconds": 5, "failureThreshold": 5},
+            # Readiness includes the database connection: a router that cannot check keys takes no traffic.
+            "readinessProbe": {"httpGet": {"path": "/health/readiness", **health}, "periodSeconds": 10,
+                               "timeoutSeconds": 5, "failureThreshold": 3},
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}},
+            "resources": {
+                "requests": {"cpu": f"{500 * workers}m", "memory": f"{workers}Gi"},
+                "limits": {"cpu": f"{2 * workers}", "memory": f"{2 * workers}Gi"},
+            },
+            "securityContext": {
+                # The standard image runs as root (only the litellm-non_root variant does not), so no runAsNonRoot.
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                # Prisma writes into the image at startup (generate/migrate); a read-only root breaks the proxy.
+                "readOnlyRootFilesystem": False,
+            },
+            "volumeMounts": mounts,
+        }],
+        "volumes": volumes,
+    }
+
+
+class Router(pulumi.ComponentResource):
+    service_name: str
+    namespace: str
+    port: int
+
+    def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-platform:workloads:Router", name, None, opts)
+        if "@sha256:" not in args.image:
+            raise ValueError(f"router image must be pinned by digest (repository:tag@sha256:...), got {args.image}")
+        ns = args.namespace
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            # The image runs as root: baseline is the strictest standard it meets; warn on restricted to keep it visible.
+            metadata={"name": ns, "labels": {"pod-security.kubernetes.io/enforce": "baseline",
+                                             "pod-security.kubernetes.io/warn": "restricted"}},
+            opts=k8s_opts,
+        )
+        in_ns = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace])
+
+        secret = k8s.core.v1.Secret(
+            f"{name}-env",
+            metadata={"name": ENV_SECRET, "namespace": ns, "labels": APP_LABELS},
+            type="Opaque",
+            string_data=secret_env(args),
+            opts=in_ns,
+        )
+
+        text = config_yaml(args.litellm_config)
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-config",
+            metadata={"name": CONFIG_MAP, "namespace": ns, "labels": APP_LABELS},
+            data={"config.yaml": text},
+            opts=in_ns,
+        )
+
+        if args.redis is None:
+            spec: pulumi.Input[dict[str, Any]] = pod_spec(args, None)
+        else:
+            spec = pulumi.Output.all(args.redis.host, args.redis.port).apply(
+                lambda endpoint: pod_spec(args, (str(endpoint[0]), str(endpoint[1])))
+            )
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={"name": NAME, "namespace": ns, "labels": APP_LABELS},
+            spec={
+                "replicas": args.replicas,
+                "selector": {"matchLabels": APP_LABELS},
+                # Never below the configured capacity during a rollout.
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                "template": {
+                    "metadata": {
+                        "labels": APP_LABELS,
+                        "annotations": {"checksum/config": hashlib.sha256(text.encode()).hexdigest()},
+                    },
+                    "spec": spec,
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace, secret, config]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata={"name": NAME, "namespace": ns, "labels": APP_LABELS},
+            spec={"selector": APP_LABELS, "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}]},
+            opts=in_ns,
+        )
+        if args.replicas >= 2:
+            # One replica must stay up through node drains; with a single replica a PDB would block them instead.
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata={"name": NAME, "namespace": ns, "labels": APP_LABELS},
+                spec={"minAvailable": 1, "selector": {"matchLabels": APP_LABELS}},
+                opts=in_ns,
+            )
+        # Only the edge calls the API, only Prometheus scrapes it. Egress stays open: OpenAI, vLLM, RDS, Valkey.
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata={"name": f"{NAME}-ingress", "namespace": ns, "labels": APP_LABELS},
+            spec={
+                "podSelector": {"matchLabels": APP_LABELS},
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": allowed}}}
+                        for allowed in dict.fromkeys([*args.ingress_from_namespaces, args.metrics_namespace])
+                    ],
+                    "ports": [{"protocol": "TCP", "port": PORT}],
+                }],
+            },
+            opts=in_ns,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-metrics",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata={"name": NAME, "namespace": ns, "labels": {**APP_LABELS, "release": "kube-prometheus-stack"}},
+            spec={
+                "selector": {"matchLabels": APP_LABELS},
+                "namespaceSelector": {"matchNames": [ns]},
+                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
+            },
+            opts=in_ns,
+        )
+
+        self.service_name = NAME
+        self.namespace = ns
+        self.port = PORT
+        self.register_outputs({"serviceName": self.service_name, "namespace": ns, "port": PORT})
