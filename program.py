@@ -15,26 +15,26 @@ from infra.addons import AFTER_NODES, BEFORE_NODES, ClusterAddons, ClusterAddons
 from infra.cluster import Cluster, ClusterArgs
 from infra.cost_alarms import CostAlarms, CostAlarmsArgs
 from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, KarpenterArgs
-from infra.network import Network, NetworkArgs
-from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from infra.model_weights import ModelWeights, ModelWeightsArgs
+from infra.network import Network, NetworkArgs
 from infra.router_store import RouterStore, RouterStoreArgs
+from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
 from workloads.autoscaling import Keda, KedaArgs
-from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
-from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
 from workloads.edge import BackendRef, Edge, EdgeArgs
+from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
+from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
+from workloads.monitoring import NAMESPACE as MONITORING_NAMESPACE
+from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
 from workloads.router import Router, RouterArgs, RouterRedis
 from workloads.router.routing import litellm_config
-from workloads.serving.vllm import PORT as VLLM_PORT
 from workloads.serving import Vllm, VllmArgs, VllmScaling, VllmScalingArgs, WeightsSync, WeightsSyncArgs, weights_prefix
+from workloads.serving.vllm import PORT as VLLM_PORT
 
 COST_TAG_KEY = "llm-platform/stack"
 SERVING_NAMESPACE = "llm-serving"
 ROUTER_NAMESPACE = "llm-router"
-EDGE_NAMESPACE = "nginx-gateway"
-MONITORING_NAMESPACE = "monitoring"
 SYSTEM_NODE_SELECTOR = {"node.llm-platform.io/role": "system"}
 
 

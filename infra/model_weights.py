@@ -44,21 +44,18 @@ class ModelWeights(pulumi.ComponentResource):
         )
         aws.s3.BucketPolicy(name, bucket=bucket.id, policy=load_policy("weights-bucket.json", BucketArn=bucket.arn), opts=child)
 
-        PodIdentityRole(
-            f"{name}-reader",
-            PodIdentityRoleArgs(
-                cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.reader_service_account,
-                inline_policy=load_policy("weights-read.json", BucketArn=bucket.arn),
-            ),
-            opts=child,
-        )
-        PodIdentityRole(
-            f"{name}-writer",
-            PodIdentityRoleArgs(
-                cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.writer_service_account,
-                inline_policy=load_policy("weights-write.json", BucketArn=bucket.arn),
-            ),
-            opts=child,
-        )
+        # vLLM only reads; the sync Job also writes. Each gets its own role through Pod Identity.
+        for role, service_account, policy in (
+            ("reader", args.reader_service_account, "weights-read.json"),
+            ("writer", args.writer_service_account, "weights-write.json"),
+        ):
+            PodIdentityRole(
+                f"{name}-{role}",
+                PodIdentityRoleArgs(
+                    cluster_name=args.cluster_name, namespace=args.namespace, service_account=service_account,
+                    inline_policy=load_policy(policy, BucketArn=bucket.arn),
+                ),
+                opts=child,
+            )
         self.bucket_name = bucket.bucket
         self.register_outputs({"bucket": bucket.bucket})

@@ -59,18 +59,8 @@ class RouterStore(pulumi.ComponentResource):
             tags={"Name": f"{args.cluster_name}-router-db"},
             opts=child,
         )
-        # Only the VPC reaches the database: pods get VPC addresses from the VPC CNI. No egress rules at all.
-        db_sg = aws.ec2.SecurityGroup(
-            f"{name}-db",
-            vpc_id=args.vpc_id,
-            description="PostgreSQL from the VPC to the LiteLLM database",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=DB_PORT, to_port=DB_PORT, cidr_blocks=[args.vpc_cidr]
-                )
-            ],
-            tags={"Name": f"{args.cluster_name}-router-db"},
-            opts=child,
+        db_sg = self._vpc_only_security_group(
+            f"{name}-db", args, DB_PORT, "PostgreSQL from the VPC to the LiteLLM database", "router-db"
         )
         db = aws.rds.Instance(
             f"{name}-db",
@@ -124,17 +114,8 @@ class RouterStore(pulumi.ComponentResource):
                 tags={"Name": f"{args.cluster_name}-router-cache"},
                 opts=child,
             )
-            cache_sg = aws.ec2.SecurityGroup(
-                f"{name}-cache",
-                vpc_id=args.vpc_id,
-                description="Valkey from the VPC to the LiteLLM cache",
-                ingress=[
-                    aws.ec2.SecurityGroupIngressArgs(
-                        protocol="tcp", from_port=CACHE_PORT, to_port=CACHE_PORT, cidr_blocks=[args.vpc_cidr]
-                    )
-                ],
-                tags={"Name": f"{args.cluster_name}-router-cache"},
-                opts=child,
+            cache_sg = self._vpc_only_security_group(
+                f"{name}-cache", args, CACHE_PORT, "Valkey from the VPC to the LiteLLM cache", "router-cache"
             )
             num_cache_clusters = 2
             cache = aws.elasticache.ReplicationGroup(
@@ -166,3 +147,16 @@ class RouterStore(pulumi.ComponentResource):
             outputs.update({"redisHost": self.redis_host, "redisPort": self.redis_port})
 
         self.register_outputs(outputs)
+
+    def _vpc_only_security_group(
+        self, resource_name: str, args: RouterStoreArgs, port: int, description: str, tag_suffix: str
+    ) -> aws.ec2.SecurityGroup:
+        """Only the VPC reaches the store: pods get VPC addresses from the VPC CNI. No egress rules at all."""
+        return aws.ec2.SecurityGroup(
+            resource_name,
+            vpc_id=args.vpc_id,
+            description=description,
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=[args.vpc_cidr])],
+            tags={"Name": f"{args.cluster_name}-{tag_suffix}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .monitoring import SCRAPE_LABELS
+
 CHART_REPOSITORY = "https://kedacore.github.io/charts"
 NAMESPACE = "keda"
 RELEASE_NAME = "keda"
@@ -31,7 +33,7 @@ class Keda(pulumi.ComponentResource):
 
         # Metrics of the operator (scaling loops, scaler errors) and of the metrics API server (what the HPA
         # is served); keys checked against kedacore/charts keda/values.yaml at v2.20.2.
-        service_monitor = {"enabled": True, "additionalLabels": {"release": "kube-prometheus-stack"}}
+        service_monitor = {"enabled": True, "additionalLabels": dict(SCRAPE_LABELS)}
         self.release = k8s.helm.v3.Release(
             name,
             name=RELEASE_NAME,

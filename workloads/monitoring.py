@@ -15,6 +15,8 @@ NAMESPACE = "monitoring"
 # dashboards and alert rules all find Prometheus at PROMETHEUS_URL.
 RELEASE_NAME = "kube-prometheus-stack"
 PROMETHEUS_URL = f"http://{RELEASE_NAME}-prometheus.{NAMESPACE}.svc:9090"
+# Prometheus picks up every ServiceMonitor (selectors are open); the label says which stack it is for.
+SCRAPE_LABELS = {"release": RELEASE_NAME}
 STORAGE_CLASS = "gp3"
 
 

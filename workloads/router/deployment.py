@@ -17,6 +17,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from ..pod_access import ingress_only_from, service_monitor
+
 PORT = 4000
 CONFIG_PATH = "/app/config.yaml"
 ENV_SECRET = "llm-router-env"
@@ -216,33 +218,13 @@ class Router(pulumi.ComponentResource):
                 opts=in_ns,
             )
         # Only the edge calls the API, only Prometheus scrapes it. Egress stays open: OpenAI, vLLM, RDS, Valkey.
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress",
-            metadata={"name": f"{NAME}-ingress", "namespace": ns, "labels": APP_LABELS},
-            spec={
-                "podSelector": {"matchLabels": APP_LABELS},
-                "policyTypes": ["Ingress"],
-                "ingress": [{
-                    "from": [
-                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": allowed}}}
-                        for allowed in dict.fromkeys([*args.ingress_from_namespaces, args.metrics_namespace])
-                    ],
-                    "ports": [{"protocol": "TCP", "port": PORT}],
-                }],
-            },
-            opts=in_ns,
+        ingress_only_from(
+            f"{name}-ingress", name=f"{NAME}-ingress", namespace=ns, pod_labels=APP_LABELS,
+            namespaces=[*args.ingress_from_namespaces, args.metrics_namespace], port=PORT, opts=in_ns,
         )
-        k8s.apiextensions.CustomResource(
-            f"{name}-metrics",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata={"name": NAME, "namespace": ns, "labels": {**APP_LABELS, "release": "kube-prometheus-stack"}},
-            spec={
-                "selector": {"matchLabels": APP_LABELS},
-                "namespaceSelector": {"matchNames": [ns]},
-                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
-            },
-            opts=in_ns,
+        service_monitor(
+            f"{name}-metrics", name=NAME, namespace=ns, service_labels=APP_LABELS, port_name="http",
+            interval="30s", opts=in_ns,
         )
 
         self.service_name = NAME

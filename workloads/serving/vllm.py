@@ -16,6 +16,8 @@ import pulumi_kubernetes as k8s
 
 from stackconfig.model import ServingConfig
 
+from ..pod_access import ingress_only_from, service_monitor
+
 PORT = 8000
 PRESTOP_SECONDS = 15  # time for the endpoint removal to reach the router before SIGTERM
 POOL_LABEL = "node.llm-platform.io/pool"
@@ -184,29 +186,13 @@ class Vllm(pulumi.ComponentResource):
             spec={"maxUnavailable": 1, "selector": {"matchLabels": APP_LABELS}},
             opts=in_ns,
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress",
-            metadata={"name": "vllm-ingress", "namespace": ns},
-            spec={
-                "podSelector": {"matchLabels": APP_LABELS},
-                "policyTypes": ["Ingress"],
-                "ingress": [{
-                    "from": [
-                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": allowed}}}
-                        for allowed in [*args.allowed_client_namespaces, args.metrics_namespace]
-                    ],
-                    "ports": [{"protocol": "TCP", "port": PORT}],
-                }],
-            },
-            opts=in_ns,
+        ingress_only_from(
+            f"{name}-ingress", name="vllm-ingress", namespace=ns, pod_labels=APP_LABELS,
+            namespaces=[*args.allowed_client_namespaces, args.metrics_namespace], port=PORT, opts=in_ns,
         )
-        k8s.apiextensions.CustomResource(
-            f"{name}-metrics",
-            api_version="monitoring.coreos.com/v1",
-            kind="ServiceMonitor",
-            metadata={"name": "vllm", "namespace": ns, "labels": {"release": "kube-prometheus-stack"}},
-            spec={"selector": {"matchLabels": APP_LABELS}, "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]},
-            opts=in_ns,
+        service_monitor(
+            f"{name}-metrics", name="vllm", namespace=ns, service_labels=APP_LABELS, port_name="http",
+            interval="15s", opts=in_ns,
         )
         self.service_name = "vllm"
         self.base_url = f"http://vllm.{ns}.svc.cluster.local:{PORT}/v1"
