@@ -61,7 +61,10 @@ def write(recording: Recording, out_dir: Path, reports: dict[str, Any]) -> dict[
     manifests_dir.mkdir(parents=True)
 
     resources = [
-        {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "inputs": r.inputs}
+        {
+            "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "inputs": r.inputs,
+            "dependencies": list(r.dependencies),
+        }
         for r in recording.resources
     ]
     (out_dir / "resources.json").write_text(json.dumps(resources, indent=2, sort_keys=False) + "\n")

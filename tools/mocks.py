@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Any
 
 import pulumi
@@ -42,6 +43,16 @@ class PlanMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str):
         self.region = region
         self.monitor = runtime_mocks.MockMonitor(self)
+        # Per registering thread (the SDK registers from a thread pool): the URN being registered, and the
+        # children a remote component created for it (type, name, state), which the recorder lists below it.
+        self._registering = threading.local()
+
+    def start_registration(self, urn: str) -> None:
+        self._registering.urn = urn
+        self._registering.children = []
+
+    def remote_children(self) -> list[tuple[str, str, dict]]:
+        return getattr(self._registering, "children", [])
 
     # --- provider functions -------------------------------------------------
 
@@ -86,8 +97,9 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def register_child(self, typ: str, name: str, resource_id: str, state: dict) -> dict:
         """Record a resource a remote component creates, and return a reference to it."""
-        urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{typ}::{name}"
+        urn = self.monitor.make_urn(self._registering.urn, typ, name)
         self.monitor.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self._registering.children.append((typ, name, state))
         return {_SIG_KEY: _RESOURCE_SIG, "urn": urn, "id": resource_id}
 
     # --- per-type answers ---------------------------------------------------

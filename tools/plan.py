@@ -19,6 +19,7 @@ from typing import Any, Callable
 from stackconfig import ConfigError, StackConfig, from_stack_file
 
 from . import artifacts
+from .order import wave_lines
 from .recorder import Recording, record
 
 # Extra reports written beside resources.json, each as <name>.json: the policy
@@ -77,6 +78,9 @@ def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None
         print("\nResources by type:")
         for resource_type, count in sorted(counts.items()):
             print(f"    {count:>4}  {resource_type}")
+        print("\nCreation order (each wave starts once the waves above it are created and ready; "
+              "`pulumi destroy` runs it bottom to top):")
+        print("\n".join(wave_lines(recording)))
         print(f"\n{sum(counts.values())} resources to create; "
               f"{written['objects']} Kubernetes objects and {written['helm']} Helm releases in {out_dir / 'manifests'}")
         print("\nOutputs:")

@@ -7,6 +7,7 @@ secrets, and the stack outputs.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -34,6 +35,12 @@ class Registered:
     inputs: dict[str, Any]
     provider: str = ""  # "<provider urn>::<id>" for custom resources
     ignore_changes: tuple[str, ...] = ()
+    # The URNs the engine waits for before creating this resource, as the program sent them: explicit
+    # depends_on (a component expanded to its children) plus the resources its input values came from.
+    dependencies: tuple[str, ...] = ()
+    custom: bool = True  # False for components: they create nothing and take no time
+    remote: bool = False  # a component a provider builds (pulumi-eks Cluster, yaml/v2 ConfigFile)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete, where set
 
 
 @dataclass
@@ -47,10 +54,20 @@ class _RecordingMonitor(runtime_mocks.MockMonitor):
     def __init__(self, mocks: PlanMocks, recording: Recording):
         super().__init__(mocks)
         self.recording = recording
+        self._lock = threading.Lock()  # the SDK registers resources from a thread pool
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        self.mocks.start_registration(self.make_urn(request.parent, request.type, request.name))
         response = super().RegisterResource(request)
         inputs = {} if request.type == "pulumi:pulumi:Stack" else rpc.deserialize_properties(request.object)
+        with self._lock:
+            self._record(request, response, inputs)
+        return response
+
+    def _record(self, request, response, inputs: dict) -> None:
+        if request.type == "pulumi:pulumi:Stack":
+            # set_mocks registers a root stack of its own; the program's (run_in_stack) is the one that counts.
+            self.recording.resources[:] = [r for r in self.recording.resources if r.urn != response.urn]
         self.recording.resources.append(
             Registered(
                 urn=response.urn,
@@ -60,9 +77,30 @@ class _RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=redact(inputs),
                 provider=request.provider,
                 ignore_changes=tuple(request.ignoreChanges),
+                dependencies=tuple(dict.fromkeys(request.dependencies)),
+                custom=request.custom,
+                remote=request.remote,
+                custom_timeouts={
+                    key: value
+                    for key in ("create", "update", "delete")
+                    if (value := getattr(request.customTimeouts, key))
+                },
             )
         )
-        return response
+        for child_type, child_name, state in self.mocks.remote_children():
+            # Created inside the remote component's construct: finished before the component returns.
+            self.recording.resources.append(
+                Registered(
+                    urn=self.make_urn(response.urn, child_type, child_name),
+                    type=child_type,
+                    name=child_name,
+                    parent=response.urn,
+                    inputs=redact(state),
+                    # The component hands its providers down to what it builds.
+                    provider=request.providers.get(child_type.split(":")[0], ""),
+                    dependencies=tuple(dict.fromkeys(request.dependencies)),
+                )
+            )
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
         if request.urn.split("::")[-2] == "pulumi:pulumi:Stack":

@@ -19,9 +19,10 @@ def dev_plan(tmp_path_factory):
 
 def test_resources_json_shape(dev_plan):
     resources = json.loads((dev_plan / "resources.json").read_text())
-    assert resources and all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in resources)
+    assert resources and all(set(r) == {"urn", "type", "name", "parent", "inputs", "dependencies"} for r in resources)
     urns = {r["urn"] for r in resources}
     assert all(r["parent"] is None or r["parent"] in urns for r in resources)
+    assert all(set(r["dependencies"]) <= urns for r in resources), "dependencies name recorded resources"
     types = {r["type"] for r in resources}
     assert {"eks:index:Cluster", "aws:ec2/vpc:Vpc", "kubernetes:karpenter.sh/v1:NodePool"} <= types
 
@@ -59,6 +60,8 @@ def test_summary_reads_like_a_preview(tmp_path, capsys):
     assert "Previewing stack 'prod'" in printed
     assert "+ llm-platform:infra:Network" in printed and "        + aws:ec2/vpc:Vpc" in printed
     assert "Resources by type:" in printed and "kubeconfig: [secret]" in printed
+    waves = printed.split("Creation order")[1].split("resources to create")[0]
+    assert "wave  1" in waves and "Cluster:cluster" in waves and "NodePool:gpu-spot" in waves
 
 
 def test_a_mandatory_policy_violation_exits_1(tmp_path, monkeypatch):
