@@ -14,6 +14,7 @@ import collections
 import sys
 import time
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from stackconfig import ConfigError, StackConfig, from_stack_file
@@ -22,10 +23,21 @@ from . import artifacts
 from .order import wave_lines
 from .recorder import Recording, record
 
-# Extra reports written beside resources.json, each as <name>.json: the policy
-# pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1)
-# and the cost model adds "cost". Each takes the config and the recording.
-Report = Callable[[StackConfig, Recording], Any]
+@dataclass(frozen=True)
+class Report:
+    """A report written beside resources.json as ``<name>.json``, and summarised in the printed plan.
+
+    ``build`` takes the validated config and the recording and returns the file's content (JSON-able);
+    ``summary`` turns that content into the lines the plan prints under the report's heading.
+    """
+
+    title: str
+    build: Callable[[StackConfig, Recording], Any]
+    summary: Callable[[Any], list[str]] = lambda content: []
+
+
+# The policy pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1) and the
+# cost model adds "cost".
 REPORTS: dict[str, Report] = {}
 
 
@@ -66,7 +78,8 @@ def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None
 
     started = time.perf_counter()
     recording = record(config)
-    reports = {f"{name}.json": report(config, recording) for name, report in REPORTS.items()}
+    contents = {name: report.build(config, recording) for name, report in REPORTS.items()}
+    reports = {f"{name}.json": content for name, content in contents.items()}
     out_dir = out_root / stack
     written = artifacts.write(recording, out_dir, reports)
     elapsed = time.perf_counter() - started
@@ -86,8 +99,10 @@ def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None
         print("\nOutputs:")
         for key, value in sorted(recording.outputs.items()):
             print(f"    {key}: {value if isinstance(value, str) and len(value) < 100 else '(' + type(value).__name__ + ')'}")
-        for name in REPORTS:
-            print(f"Report: {out_dir / (name + '.json')}")
+        for name, report in REPORTS.items():
+            print(f"\n{report.title} ({out_dir / (name + '.json')}):")
+            for line in report.summary(contents[name]):
+                print(f"    {line}")
         print(f"\nPlanned in {elapsed:.2f}s; files in {out_dir}")
 
     mandatory_failures = [

@@ -66,7 +66,8 @@ def test_summary_reads_like_a_preview(tmp_path, capsys):
 
 def test_a_mandatory_policy_violation_exits_1(tmp_path, monkeypatch):
     violation = {"policy": "example", "level": "mandatory", "urn": "urn:x", "message": "no"}
-    monkeypatch.setitem(plan.REPORTS, "policy", lambda config, recording: [violation])
+    report = plan.Report("Policy", lambda config, recording: [violation], lambda content: [f"{len(content)} violation"])
+    monkeypatch.setitem(plan.REPORTS, "policy", report)
     assert plan.main(["--stack", "dev", "--out", str(tmp_path), "--quiet"]) == 1
     assert json.loads((tmp_path / "dev" / "policy.json").read_text()) == [violation]
 
