@@ -193,6 +193,11 @@ class GpuPoolConfig(Section):
 
     instance_families: list[str] = Field(default_factory=list, description="EC2 instance families, e.g. g6, g6e, p5.")
     instance_types: list[str] = Field(default_factory=list, description="Exact instance types (a reservation's type).")
+    instance_sizes: list[str] = Field(
+        default_factory=list,
+        description="Instance sizes the pool may launch (e.g. xlarge, 2xlarge, 4xlarge); empty: any. With instanceFamilies "
+                    "this bounds the most expensive node, and so the pool's worst-case cost at its gpuLimit.",
+    )
     max_gpus_per_node: int = Field(8, ge=1, le=8, description="Largest GPU count per node the pool may launch.")
     gpu_limit: int = Field(ge=0, description="Cap on GPUs across the pool: the phase's cost cap (0 stops the pool launching).")
     weight: int = Field(10, ge=1, le=100, description="Karpenter prefers pools with higher weight.")
@@ -212,6 +217,14 @@ class GpuPoolConfig(Section):
                 raise ValueError(f"{family!r} is not a GPU instance family; allowed: g and p families such as g6, g6e, p5")
         return values
 
+    @field_validator("instance_sizes")
+    @classmethod
+    def _sizes(cls, values: list[str]) -> list[str]:
+        for size in values:
+            if not re.fullmatch(r"(metal(-[0-9]+xl)?|[0-9]*x?large|medium|small)", size):
+                raise ValueError(f"{size!r} is not an instance size; allowed: sizes such as xlarge, 2xlarge, 12xlarge, 48xlarge")
+        return values
+
     @model_validator(mode="after")
     def _some_instances(self) -> "GpuPoolConfig":
         if not self.instance_families and not self.instance_types:
@@ -220,12 +233,18 @@ class GpuPoolConfig(Section):
             if reservation.instance_type and not self.may_launch(reservation.instance_type):
                 raise ValueError(
                     f"reservation {reservation.id} is for {reservation.instance_type}, which this pool does not launch; "
-                    "allowed: a type in instanceTypes or of a family in instanceFamilies"
+                    "allowed: a type the pool's instanceTypes, instanceFamilies and instanceSizes all admit"
                 )
         return self
 
     def may_launch(self, instance_type: str) -> bool:
-        return instance_type in self.instance_types or instance_type.split(".")[0] in self.instance_families
+        """As Karpenter reads the pool's requirements: every list that is set must admit the type."""
+        family, _, size = instance_type.partition(".")
+        return (
+            (not self.instance_types or instance_type in self.instance_types)
+            and (not self.instance_families or family in self.instance_families)
+            and (not self.instance_sizes or size in self.instance_sizes)
+        )
 
 
 class ReservedGpuPoolConfig(GpuPoolConfig):

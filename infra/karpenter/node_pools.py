@@ -86,6 +86,8 @@ def node_pool_spec(pool: GpuPoolConfig, capacity_types: list[str], pool_name: st
     ]
     if pool.instance_families:
         requirements.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(pool.instance_families)})
+    if pool.instance_sizes:
+        requirements.append({"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": list(pool.instance_sizes)})
     if pool.instance_types:
         requirements.append({"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.instance_types)})
     return {
