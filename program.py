@@ -113,6 +113,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             public_access_cidrs=list(cfg.cluster.public_access_cidrs),
             admin_principals=list(cfg.cluster.admin_principals),
             log_types=list(cfg.cluster.log_types),
+            log_retention_days=cfg.cluster.log_retention_days,
         ),
         opts=on_aws,
     )

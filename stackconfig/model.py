@@ -121,6 +121,9 @@ class ClusterConfig(Section):
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
         default_factory=lambda: ["api", "audit", "authenticator"], description="Control-plane log types sent to CloudWatch."
     )
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = Field(
+        90, description="Retention of the control-plane log group (EKS would otherwise create one that never expires)."
+    )
     addon_versions: AddonVersions = Field(default_factory=AddonVersions)
 
     @field_validator("version")

@@ -177,6 +177,13 @@ def test_acme_issuer_solves_dns01_in_route53_with_ambient_credentials():
                  for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert by_action["route53:ChangeResourceRecordSets"] == "arn:aws:route53:::hostedzone/Z0123456789ABC"
     assert by_action["route53:GetChange"] == "arn:aws:route53:::change/*"
+    (write,) = [s for s in policy["Statement"] if s["Action"] == "route53:ChangeResourceRecordSets"]
+    # Only the challenge TXT record of the API's host name, only as cert-manager writes and removes it.
+    assert write["Condition"] == {"ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.api.example.com"],
+        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+    }}
 
 
 def test_cert_manager_installs_its_crds_and_watches_gateways():

@@ -158,3 +158,11 @@ def test_only_router_and_mirror_reach_vllm(plans, stack, sources):
     (rule,) = policy["ingress"]
     allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
     assert allowed == sources
+
+
+@pytest.mark.parametrize("stack, floor", [("dev", 1), ("shadow", 1), ("rollout", 2), ("prod", 3)])
+def test_prometheus_outage_neither_freezes_nor_strands_serving(plans, stack, floor):
+    spec = plans[stack].k8s("ScaledObject", "vllm")["spec"]
+    assert spec["fallback"] == {"failureThreshold": 3, "replicas": floor, "behavior": "currentReplicasIfHigher"}
+    assert all(t["type"] == "prometheus" and "metricType" not in t for t in spec["triggers"]), \
+        "fallback only works with the AverageValue metric type, the prometheus scaler's default"
