@@ -186,6 +186,12 @@ class CapacityReservation(Section):
     id: str = Field(pattern=r"^cr-[0-9a-f]{8,17}$", description="cr- followed by 8 to 17 hex digits.")
     zone_id: Optional[str] = Field(None, pattern=ZONE_ID, description="The reservation's zone ID; must be one of network.zoneIds.")
     instance_type: Optional[str] = Field(None, pattern=r"^[gp][0-9][a-z0-9-]*\.[a-z0-9]+$", description="The reserved instance type; must be one the pool may launch.")
+    hourly_price_usd: Optional[float] = Field(
+        None, gt=0,
+        description="What the reservation bills per instance-hour, for the cost model: a Capacity Block's purchase "
+                    "price divided by its hours. Unset: an On-Demand Capacity Reservation, billed at the on-demand price "
+                    "whether used or not.",
+    )
 
 
 class GpuPoolConfig(Section):
@@ -311,6 +317,26 @@ class BudgetConfig(Section):
         for email in values:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 raise ValueError(f"{email!r} is not an email address")
+        return values
+
+
+class CostModelConfig(Section):
+    """Assumptions of the cost model and capacity planner (tools/cost); the price tables are tools/cost/*.yaml."""
+
+    on_demand_hourly_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description="EC2 on-demand USD per instance-hour by instance type, for types or regions the shipped table "
+                    "(tools/cost/ec2/<region>.yaml) lacks; these take precedence over it.",
+    )
+
+    @field_validator("on_demand_hourly_usd")
+    @classmethod
+    def _prices(cls, values: dict[str, float]) -> dict[str, float]:
+        for instance_type, price in values.items():
+            if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9-]+", instance_type):
+                raise ValueError(f"{instance_type!r} is not an EC2 instance type; allowed: names such as g6e.xlarge")
+            if price <= 0:
+                raise ValueError(f"{instance_type}: {price} is not a price; allowed: USD per hour above 0")
         return values
 
 
@@ -513,6 +539,7 @@ class StackConfig(Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
     traffic: TrafficConfig
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    cost_model: CostModelConfig = Field(default_factory=CostModelConfig)
     # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
     router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
