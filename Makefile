@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 REGION ?= us-east-1
 
-.PHONY: plan plan-all test bench cost-chart prices clean
+.PHONY: plan plan-all test bench cost-chart prices preflight clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ cost-chart: $(VENV)/.installed
 # Refresh tools/cost/ec2/$(REGION).yaml from the AWS Price List API: needs AWS credentials (the plan never does).
 prices: $(VENV)/.installed
 	$(PY) -m tools.cost.refresh --region $(REGION)
+
+# Before the first `pulumi up`: quotas, instance offerings, reservations, EKS version, placeholders (AWS credentials).
+preflight: $(VENV)/.installed
+	$(PY) -m tools.preflight --stack $(STACK)
 
 clean:
 	rm -rf build .pytest_cache
