@@ -30,7 +30,17 @@ from workloads.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
 from workloads.router import Router, RouterArgs, RouterRedis
 from workloads.router.routing import litellm_config
-from workloads.serving import Vllm, VllmArgs, VllmScaling, VllmScalingArgs, WeightsSync, WeightsSyncArgs, weights_prefix
+from workloads.serving import (
+    ServingNamespace,
+    ServingNamespaceArgs,
+    Vllm,
+    VllmArgs,
+    VllmScaling,
+    VllmScalingArgs,
+    WeightsSync,
+    WeightsSyncArgs,
+    weights_prefix,
+)
 from workloads.serving.vllm import PORT as VLLM_PORT
 
 COST_TAG_KEY = "llm-platform/stack"
@@ -104,6 +114,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             public_access_cidrs=list(cfg.cluster.public_access_cidrs),
             admin_principals=list(cfg.cluster.admin_principals),
             log_types=list(cfg.cluster.log_types),
+            log_retention_days=cfg.cluster.log_retention_days,
         ),
         opts=on_aws,
     )
@@ -124,10 +135,13 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             desired_size=cfg.system_nodes.desired_size,
             disk_size_gib=cfg.system_nodes.disk_size_gib,
             labels=SYSTEM_NODE_SELECTOR,
+            tags=tags,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[node_networking]),
     )
-    ClusterAddons(
+    # CoreDNS and the EBS CSI driver run as Deployments: they turn ACTIVE once system nodes exist, and every
+    # workload below needs them (DNS; volumes for Prometheus), so everything in the cluster waits for them.
+    cluster_services = ClusterAddons(
         "addons-workloads",
         ClusterAddonsArgs(cluster_name=cluster.name, versions=versions, names=AFTER_NODES),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[system_nodes]),
@@ -145,9 +159,9 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             system_node_selector=SYSTEM_NODE_SELECTOR,
             k8s_provider=k8s_provider,
         ),
-        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[system_nodes]),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[system_nodes, cluster_services]),
     )
-    GpuNodePools(
+    gpu_pools = GpuNodePools(
         "gpu-pools",
         GpuNodePoolsArgs(
             cluster_name=cfg.cluster_name,
@@ -159,7 +173,9 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             instance_tags=tags,
             k8s_provider=k8s_provider,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[karpenter.crds]),
+        # The controller itself, not only its CRDs: `pulumi destroy` deletes the pools while Karpenter still runs
+        # and can terminate their nodes.
+        opts=pulumi.ResourceOptions(depends_on=[karpenter]),
     )
     alarms = CostAlarms(
         "cost-alarms",
@@ -178,8 +194,9 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR,
-                       retention=cfg.observability.prometheus_retention, storage_gib=cfg.observability.prometheus_storage_gib),
-        opts=pulumi.ResourceOptions(depends_on=[karpenter]),
+                       retention=cfg.observability.prometheus_retention, storage_gib=cfg.observability.prometheus_storage_gib,
+                       cost_tags=tags),
+        opts=pulumi.ResourceOptions(depends_on=[karpenter, cluster_services]),
     )
     GpuOperator(
         "gpu-operator",
@@ -188,8 +205,10 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
     keda = Keda(
         "keda", KedaArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR, depends_on=[monitoring.release])
     )
-    serving = build_serving(cfg, cluster.name, aws_provider, k8s_provider, depends_on=[karpenter, monitoring.release, keda.release])
-    router = build_router(cfg, network, aws_provider, k8s_provider, serving, depends_on=[karpenter, monitoring.release])
+    serving_namespace, serving = build_serving(
+        cfg, cluster.name, aws_provider, k8s_provider, platform=[karpenter, gpu_pools, monitoring.release], keda=keda.release
+    )
+    router = build_router(cfg, network, cluster, aws_provider, k8s_provider, serving, depends_on=[karpenter, monitoring.release])
     edge = Edge(
         "edge",
         EdgeArgs(
@@ -203,8 +222,12 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             system_node_selector=SYSTEM_NODE_SELECTOR,
             k8s_provider=k8s_provider,
             phase=cfg.phase,
+            cost_tags=tags,
+            # Only the backends' namespaces, not their pods: the edge comes up while the router's database is
+            # still being created and vLLM waits for a GPU node.
+            backend_namespaces=(router.namespace_resource, serving_namespace),
         ),
-        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[monitoring.release, router, serving]),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[karpenter, monitoring.release]),
     )
 
     return {
@@ -223,58 +246,66 @@ def build_serving(
     cluster_name: pulumi.Input[str],
     aws_provider: aws.Provider,
     k8s_provider: k8s.Provider,
-    depends_on: list[pulumi.Resource],
-) -> Vllm:
-    """vLLM, its weights cache and its autoscaling."""
+    platform: list[pulumi.Resource],
+    keda: pulumi.Resource,
+) -> tuple[ServingNamespace, Vllm]:
+    """vLLM, its weights cache and its autoscaling, in the order a first `pulumi up` can complete them:
+    namespace, then the weights (bucket, roles, the Job that fills it), then vLLM, which needs all of them."""
     serving = cfg.serving
     hf_token = cfg.hf_token.get_secret_value() if cfg.hf_token else None
-    on_cluster = pulumi.ResourceOptions(depends_on=depends_on)
+    namespace = ServingNamespace(
+        "serving", ServingNamespaceArgs(name=SERVING_NAMESPACE, hf_token=hf_token, k8s_provider=k8s_provider),
+        opts=pulumi.ResourceOptions(depends_on=platform),
+    )
     model_uri: pulumi.Input[str] = serving.model.id
-    weights = None
+    vllm_waits_for: list[pulumi.Resource] = [namespace, *platform]
     if serving.weights_cache == "s3":
+        # Its Pod Identity associations are among its children: pods get credentials only if they exist first.
         weights = ModelWeights(
             "model-weights",
             ModelWeightsArgs(cluster_name=cluster_name, namespace=SERVING_NAMESPACE,
                              reader_service_account="vllm", writer_service_account="weights-sync"),
             opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
         )
+        sync = WeightsSync(
+            "weights-sync",
+            WeightsSyncArgs(namespace=SERVING_NAMESPACE, serving=serving, bucket=weights.bucket_name, region=cfg.region,
+                            service_account="weights-sync", has_hf_token=hf_token is not None,
+                            system_node_selector=SYSTEM_NODE_SELECTOR, k8s_provider=k8s_provider),
+            opts=pulumi.ResourceOptions(depends_on=[namespace, weights]),
+        )
         model_uri = pulumi.Output.concat("s3://", weights.bucket_name, "/", weights_prefix(serving), "/")
+        vllm_waits_for += [weights, sync]
     # Mirrored requests come straight from the edge and carry the OpenAI model name.
     mirrored = cfg.traffic.effective_mirror_percent > 0
     vllm = Vllm(
         "vllm",
         VllmArgs(
             namespace=SERVING_NAMESPACE,
+            region=cfg.region,
             serving=serving,
             model_aliases=[m.name for m in cfg.traffic.openai_models],
             model_uri=model_uri,
-            hf_token=hf_token,
+            has_hf_token=hf_token is not None,
             allowed_client_namespaces=[ROUTER_NAMESPACE, *([EDGE_NAMESPACE] if mirrored else [])],
             metrics_namespace=MONITORING_NAMESPACE,
             k8s_provider=k8s_provider,
         ),
-        opts=on_cluster,
+        opts=pulumi.ResourceOptions(depends_on=vllm_waits_for),
     )
-    if weights is not None:
-        WeightsSync(
-            "weights-sync",
-            WeightsSyncArgs(namespace=SERVING_NAMESPACE, serving=serving, bucket=weights.bucket_name,
-                            service_account="weights-sync", has_hf_token=hf_token is not None,
-                            system_node_selector=SYSTEM_NODE_SELECTOR, k8s_provider=k8s_provider),
-            opts=pulumi.ResourceOptions(depends_on=[vllm]),
-        )
     VllmScaling(
         "vllm-scaling",
         VllmScalingArgs(namespace=SERVING_NAMESPACE, deployment=vllm.deployment_name, serving=serving,
                         prometheus_url=PROMETHEUS_URL, router_namespace=ROUTER_NAMESPACE, k8s_provider=k8s_provider),
-        opts=pulumi.ResourceOptions(depends_on=[vllm, *depends_on]),
+        opts=pulumi.ResourceOptions(depends_on=[vllm, keda]),
     )
-    return vllm
+    return namespace, vllm
 
 
 def build_router(
     cfg: StackConfig,
     network: Network,
+    cluster: Cluster,
     aws_provider: aws.Provider,
     k8s_provider: k8s.Provider,
     vllm: Vllm,
@@ -284,7 +315,8 @@ def build_router(
     traffic = cfg.traffic
     store = RouterStore(
         "router-store",
-        RouterStoreArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id, vpc_cidr=cfg.network.vpc_cidr,
+        RouterStoreArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id,
+                        client_security_group_id=cluster.cluster_security_group_id,
                         private_subnet_ids=network.private_subnet_ids, store=traffic.router.store,
                         multiple_router_replicas=traffic.router.replicas > 1),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),

@@ -21,13 +21,13 @@ class ClusterArgs:
     public_access_cidrs: list[str]
     admin_principals: list[str]
     log_types: list[str]
+    log_retention_days: int
 
 
 class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     kubeconfig_json: pulumi.Output[str]
     cluster_security_group_id: pulumi.Output[str]
-    oidc_provider_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:Cluster", name, None, opts)
@@ -41,6 +41,14 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/{args.cluster_name}-secrets", target_key_id=secrets_key.key_id, opts=child)
+        # EKS writes control-plane logs to this group; created first, it has a retention (and the stack's tags)
+        # instead of the never-expiring group EKS would make, and `pulumi destroy` removes it.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
 
         access_entries = {
             f"admin-{index}": eks.AccessEntryArgs(
@@ -71,7 +79,8 @@ class Cluster(pulumi.ComponentResource):
             access_entries=access_entries,
             encryption_config_key_arn=secrets_key.arn,
             enabled_cluster_log_types=args.log_types,
-            create_oidc_provider=True,
+            # Every workload gets AWS credentials through EKS Pod Identity; no IRSA, so no OIDC provider.
+            create_oidc_provider=False,
             # pulumi-eks defaults to EXTENDED support, which bills extra once a version leaves standard support.
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             skip_default_node_group=True,
@@ -80,11 +89,10 @@ class Cluster(pulumi.ComponentResource):
             use_default_vpc_cni=True,
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )
 
         self.name = cluster.eks_cluster.name
         self.kubeconfig_json = pulumi.Output.secret(cluster.kubeconfig_json)
         self.cluster_security_group_id = cluster.cluster_security_group_id
-        self.oidc_provider_arn = cluster.oidc_provider_arn
         self.register_outputs({"name": self.name, "clusterSecurityGroupId": self.cluster_security_group_id})

@@ -16,6 +16,7 @@ class ModelWeightsArgs:
     namespace: str
     reader_service_account: str  # vLLM: reads weights
     writer_service_account: str  # the sync Job: uploads them once
+    abort_incomplete_uploads_after_days: int = 3
 
 
 class ModelWeights(pulumi.ComponentResource):
@@ -43,6 +44,20 @@ class ModelWeights(pulumi.ComponentResource):
             opts=child,
         )
         aws.s3.BucketPolicy(name, bucket=bucket.id, policy=load_policy("weights-bucket.json", BucketArn=bucket.arn), opts=child)
+        # A copy that dies half-way leaves its uploaded parts behind, billed until aborted.
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="abort-incomplete-uploads",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=args.abort_incomplete_uploads_after_days
+                ),
+            )],
+            opts=child,
+        )
 
         # vLLM only reads; the sync Job also writes. Each gets its own role through Pod Identity.
         for role, service_account, policy in (

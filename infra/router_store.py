@@ -32,7 +32,9 @@ VALKEY_VERSION = "8.1"
 class RouterStoreArgs:
     cluster_name: str
     vpc_id: pulumi.Input[str]
-    vpc_cidr: str
+    # Pods use their node's security group (VPC CNI without security groups for pods), and every node, system
+    # or Karpenter's, carries the cluster security group: admitting it admits the cluster and nothing else.
+    client_security_group_id: pulumi.Input[str]
     private_subnet_ids: list[pulumi.Input[str]]
     store: RouterStoreConfig
     multiple_router_replicas: bool
@@ -59,9 +61,11 @@ class RouterStore(pulumi.ComponentResource):
             tags={"Name": f"{args.cluster_name}-router-db"},
             opts=child,
         )
-        db_sg = self._vpc_only_security_group(
-            f"{name}-db", args, DB_PORT, "PostgreSQL from the VPC to the LiteLLM database", "router-db"
+        db_sg = self._cluster_only_security_group(
+            f"{name}-db", args, DB_PORT, "PostgreSQL from the cluster to the LiteLLM database", "router-db"
         )
+        # Snapshot names are unique per account and region: a second destroy of a re-created stack must not collide.
+        snapshot_suffix = pulumi_random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
         db = aws.rds.Instance(
             f"{name}-db",
             engine="postgres",
@@ -71,6 +75,7 @@ class RouterStore(pulumi.ComponentResource):
             engine_lifecycle_support="open-source-rds-extended-support-disabled",
             instance_class=store.db_instance_class,
             allocated_storage=store.db_allocated_storage_gib,
+            max_allocated_storage=store.db_max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
             db_subnet_group_name=subnets.name,
@@ -85,18 +90,23 @@ class RouterStore(pulumi.ComponentResource):
             iam_database_authentication_enabled=False,
             backup_retention_period=store.db_backup_retention_days,
             copy_tags_to_snapshot=True,
-            # Keys and spend history are the one thing here a redeploy cannot recreate.
-            deletion_protection=True,
-            skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.cluster_name}-router-db-final",
+            # Keys and spend history are the one thing here a redeploy cannot recreate; dev and shadow turn both off
+            # so that `pulumi destroy` just works.
+            deletion_protection=store.db_deletion_protection,
+            skip_final_snapshot=not store.db_final_snapshot,
+            final_snapshot_identifier=(
+                snapshot_suffix.hex.apply(lambda suffix: f"{args.cluster_name}-router-db-final-{suffix}")
+                if store.db_final_snapshot else None
+            ),
             performance_insights_enabled=True,
             tags={"Name": f"{args.cluster_name}-router-db"},
             opts=child,
         )
 
+        # RDS accepts TLS on every connection; the URL insists on it (Prisma's sslmode).
         self.database_url = pulumi.Output.secret(
             pulumi.Output.concat(
-                f"postgresql://{DB_USER}:", db_password.result, "@", db.address, f":{DB_PORT}/{DB_NAME}"
+                f"postgresql://{DB_USER}:", db_password.result, "@", db.address, f":{DB_PORT}/{DB_NAME}?sslmode=require"
             )
         )
         outputs: dict[str, pulumi.Input] = {"databaseUrl": self.database_url, "databaseAddress": db.address}
@@ -114,8 +124,8 @@ class RouterStore(pulumi.ComponentResource):
                 tags={"Name": f"{args.cluster_name}-router-cache"},
                 opts=child,
             )
-            cache_sg = self._vpc_only_security_group(
-                f"{name}-cache", args, CACHE_PORT, "Valkey from the VPC to the LiteLLM cache", "router-cache"
+            cache_sg = self._cluster_only_security_group(
+                f"{name}-cache", args, CACHE_PORT, "Valkey from the cluster to the LiteLLM cache", "router-cache"
             )
             num_cache_clusters = 2
             cache = aws.elasticache.ReplicationGroup(
@@ -148,15 +158,17 @@ class RouterStore(pulumi.ComponentResource):
 
         self.register_outputs(outputs)
 
-    def _vpc_only_security_group(
+    def _cluster_only_security_group(
         self, resource_name: str, args: RouterStoreArgs, port: int, description: str, tag_suffix: str
     ) -> aws.ec2.SecurityGroup:
-        """Only the VPC reaches the store: pods get VPC addresses from the VPC CNI. No egress rules at all."""
+        """Only the cluster's nodes, and so its pods, reach the store on its port. No egress rules at all."""
         return aws.ec2.SecurityGroup(
             resource_name,
             vpc_id=args.vpc_id,
             description=description,
-            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=port, to_port=port, cidr_blocks=[args.vpc_cidr])],
+            ingress=[aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp", from_port=port, to_port=port, security_groups=[args.client_security_group_id],
+            )],
             tags={"Name": f"{args.cluster_name}-{tag_suffix}"},
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -41,6 +41,9 @@ class SystemNodeGroupArgs:
     desired_size: int
     disk_size_gib: int
     labels: dict[str, str]
+    # The provider's default tags stop at the launch template: instances and volumes the node group launches
+    # from it only carry what its tag specifications say, and they are what bills.
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 class SystemNodeGroup(pulumi.ComponentResource):
@@ -54,6 +57,10 @@ class SystemNodeGroup(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=dict(args.tags))
+                for kind in ("instance", "volume", "network-interface")
+            ],
             block_device_mappings=[
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",

@@ -121,6 +121,9 @@ class ClusterConfig(Section):
     log_types: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
         default_factory=lambda: ["api", "audit", "authenticator"], description="Control-plane log types sent to CloudWatch."
     )
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = Field(
+        90, description="Retention of the control-plane log group (EKS would otherwise create one that never expires)."
+    )
     addon_versions: AddonVersions = Field(default_factory=AddonVersions)
 
     @field_validator("version")
@@ -422,15 +425,23 @@ class ModelArchitecture(Section):
         return self
 
 
+DEFAULT_MODEL_ID = "Qwen/Qwen2.5-7B-Instruct"
+DEFAULT_MODEL_REVISION = "a09a35458c702b33eeacc393d103063234e8bc28"
+
+
 class ModelConfig(Section):
     """The open model vLLM serves."""
 
     id: str = Field(
-        "Qwen/Qwen2.5-7B-Instruct", min_length=1, pattern=r"^[\w.-]+/[\w.-]+$",
+        DEFAULT_MODEL_ID, min_length=1, pattern=r"^[\w.-]+/[\w.-]+$",
         description="Hugging Face model id (org/name).",
     )
     served_name: str = Field("qwen2.5-7b-instruct", pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Name the router and clients use for the self-hosted model.")
-    revision: Optional[str] = Field(None, description="Model revision (commit) to pin the weights to.")
+    revision: Optional[str] = Field(
+        DEFAULT_MODEL_REVISION, pattern=r"^[0-9a-f]{40}$",
+        description="The model's Hugging Face commit (40 hex digits): what is cached and served. Required with "
+                    "weightsCache s3; the default is the default model's, so another model needs its own.",
+    )
     max_model_len: int = Field(16384, ge=256, le=1048576, description="--max-model-len")
     gpu_memory_utilization: float = Field(0.90, ge=0.5, le=0.98, description="--gpu-memory-utilization")
     tensor_parallel_size: int = Field(1, ge=1, le=8, description="--tensor-parallel-size; also the GPUs per replica.")
@@ -443,6 +454,14 @@ class ModelConfig(Section):
     architecture: Optional[ModelArchitecture] = Field(
         None, description="For the capacity planner, when tools/cost/models.yaml does not list the model."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _revision_belongs_to_its_model(cls, data: object) -> object:
+        # The default revision is a commit of the default model: another model without one has none.
+        if isinstance(data, dict) and data.get("id", DEFAULT_MODEL_ID) != DEFAULT_MODEL_ID and "revision" not in data:
+            return {**data, "revision": None}
+        return data
 
 
 class ReplicasConfig(Section):
@@ -467,6 +486,22 @@ class AutoscalingConfig(Section):
     )
 
 
+class WeightsSyncConfig(Section):
+    """The Job that streams the pinned model revision into the weights bucket."""
+
+    image: str = Field(
+        "python:3.13.5-slim-bookworm@sha256:4c2cf9917bd1cbacc5e9b07320025bdb7cdf2df7b0ceaccb55e9dd7e30987419",
+        pattern=r"^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$",
+        description="A small Python image (tag and digest): boto3 is installed into it from hash-pinned wheels.",
+    )
+    timeout_minutes: int = Field(90, ge=10, le=720, description="How long the copy may take (Pulumi waits for it).")
+
+
+# The pod's share of the ~2-minute spot notice: preStop plus vLLM's drain must end 10 s before the kill.
+SPOT_NOTICE_SECONDS = 120
+DRAIN_MARGIN_SECONDS = 10
+
+
 class ServingConfig(Section):
     image: str = Field(
         "vllm/vllm-openai:v0.33.0", pattern=r"^[\w./-]+:v?[0-9][\w.-]*(@sha256:[0-9a-f]{64})?$",
@@ -476,12 +511,30 @@ class ServingConfig(Section):
     replicas: ReplicasConfig = Field(default_factory=ReplicasConfig)
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)
     termination_grace_period_seconds: int = Field(
-        150, ge=30, le=3600, description="Time to finish streamed responses on SIGTERM (spot gives ~120 s)."
+        SPOT_NOTICE_SECONDS, ge=45, le=SPOT_NOTICE_SECONDS,
+        description="Time to finish streamed responses on SIGTERM; at most the 2-minute spot notice. preStop (15 s) and "
+                    "vLLM's --shutdown-timeout fit in it with a 10 s margin.",
     )
     startup_timeout_seconds: int = Field(1800, ge=120, le=7200, description="Model download and load time allowed before liveness applies.")
     weights_cache: Literal["s3", "none"] = Field(
         "s3", description="s3: weights are streamed from an S3 bucket this stack creates; none: downloaded from Hugging Face on every start."
     )
+    weights_sync: WeightsSyncConfig = Field(default_factory=WeightsSyncConfig)
+
+    @model_validator(mode="after")
+    def _cache_needs_a_pinned_revision(self) -> "ServingConfig":
+        if self.weights_cache == "s3" and self.model.revision is None:
+            raise CrossSectionError(
+                "llm-platform:serving.model.revision",
+                "is required with weightsCache s3 (the cache holds one revision, and a moving 'main' would never re-sync); "
+                "allowed: the model's commit on Hugging Face, 40 hex digits",
+            )
+        return self
+
+    @property
+    def rollout_timeout_minutes(self) -> int:
+        """How long Pulumi waits for vLLM to become ready: a new GPU node, a ~20 GB image pull, then the model load."""
+        return 20 + -(-self.startup_timeout_seconds // 60)
 
 
 class TlsConfig(Section):
@@ -533,9 +586,21 @@ class FallbackConfig(Section):
 class RouterStoreConfig(Section):
     db_instance_class: str = Field("db.t4g.small", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
     db_allocated_storage_gib: int = Field(20, ge=20, le=1000)
+    db_max_allocated_storage_gib: int = Field(100, ge=20, le=65536, description="Storage autoscaling ceiling: spend logs grow.")
     db_multi_az: bool = False
     db_backup_retention_days: int = Field(7, ge=1, le=35)
+    db_deletion_protection: bool = Field(True, description="Off where `pulumi destroy` must just work (dev, shadow).")
+    db_final_snapshot: bool = Field(True, description="Snapshot keys and spend history when the database is deleted.")
     cache_node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+
+    @model_validator(mode="after")
+    def _storage(self) -> "RouterStoreConfig":
+        if self.db_max_allocated_storage_gib < self.db_allocated_storage_gib:
+            raise ValueError(
+                f"dbMaxAllocatedStorageGib ({self.db_max_allocated_storage_gib}) is below dbAllocatedStorageGib "
+                f"({self.db_allocated_storage_gib}); allowed: at least the allocated storage"
+            )
+        return self
 
 
 class RouterConfig(Section):

@@ -216,6 +216,10 @@ class PlanMocks(pulumi.runtime.Mocks):
             "memberClusters": [f"{group_id}-{i + 1:03d}" for i in range(int(inputs.get("numCacheClusters") or 1))],
         }
 
+    def _random_id(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
+        raw = hashlib.sha256(f"id/{name}".encode()).digest()[: int(inputs.get("byteLength") or 4)]
+        return raw.hex(), {"hex": raw.hex(), "dec": str(int.from_bytes(raw, "big")), "b64Url": raw.hex(), "b64Std": raw.hex()}
+
     def _random_password(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         length = int(inputs.get("length") or 16)
@@ -245,4 +249,5 @@ _OUTPUTS: dict[str, Any] = {
     "aws:rds/instance:Instance": PlanMocks._db_instance,
     "aws:elasticache/replicationGroup:ReplicationGroup": PlanMocks._replication_group,
     "random:index/randomPassword:RandomPassword": PlanMocks._random_password,
+    "random:index/randomId:RandomId": PlanMocks._random_id,
 }

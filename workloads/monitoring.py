@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -26,6 +26,8 @@ class MonitoringArgs:
     system_node_selector: dict[str, str]
     retention: str  # Prometheus duration, e.g. "15d"
     storage_gib: int
+    # Volumes the EBS CSI driver creates bill like any other; the provider's default tags never reach them.
+    cost_tags: dict[str, str] = field(default_factory=dict)
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -44,12 +46,15 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-gp3",
             metadata={"name": STORAGE_CLASS},
             provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true"},
+            parameters={"type": "gp3", "encrypted": "true", **volume_tag_parameters(args.cost_tags)},
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,  # storage_gib can grow with a config change, without losing data
             opts=k8s_opts,
         )
 
+        # Declared, not left to Helm: on `pulumi destroy` its deletion waits until Prometheus's volume claim is
+        # gone, while the EBS CSI driver (which this component waits for) is still there to delete the volume.
+        namespace = k8s.core.v1.Namespace(f"{name}-ns", metadata={"name": NAMESPACE}, opts=k8s_opts)
         self.release = k8s.helm.v3.Release(
             name,
             name=RELEASE_NAME,
@@ -57,13 +62,17 @@ class Monitoring(pulumi.ComponentResource):
             version=CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
             namespace=NAMESPACE,
-            create_namespace=True,
             values=monitoring_values(args),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[self.storage_class]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace, self.storage_class]),
         )
 
         self.prometheus_url = PROMETHEUS_URL
         self.register_outputs({"prometheusUrl": PROMETHEUS_URL, "release": self.release.name})
+
+
+def volume_tag_parameters(tags: dict[str, str]) -> dict[str, str]:
+    """The EBS CSI driver's StorageClass parameters for tags on every volume it creates (tagSpecification_<n>)."""
+    return {f"tagSpecification_{index}": f"{key}={value}" for index, (key, value) in enumerate(sorted(tags.items()), start=1)}
 
 
 def monitoring_values(args: MonitoringArgs) -> dict[str, Any]:
@@ -74,6 +83,8 @@ def monitoring_values(args: MonitoringArgs) -> dict[str, Any]:
         "prometheus": {
             "prometheusSpec": {
                 "retention": args.retention,
+                # The claim goes with the Prometheus object, so a teardown leaves no volume behind.
+                "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete", "whenScaled": "Retain"},
                 # Prometheus stops ingesting when its disk is full; dropping the oldest blocks first keeps it up.
                 "retentionSize": f"{max(1, args.storage_gib * 85 // 100)}GB",
                 "storageSpec": {

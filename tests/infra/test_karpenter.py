@@ -99,12 +99,15 @@ def test_interruption_queue_and_rules(any_plan):
     assert queue.inputs["sqsManagedSseEnabled"] is True
     patterns = [json.loads(r.inputs["eventPattern"]) for r in any_plan.of_type("aws:cloudwatch/eventRule:EventRule")]
     detail_types = {d for p in patterns for d in p["detail-type"]}
-    assert {
+    # Exactly these: a removed one would let Karpenter lose nodes unannounced.
+    assert detail_types == {
         "EC2 Spot Instance Interruption Warning",
         "EC2 Instance Rebalance Recommendation",
         "EC2 Instance State-change Notification",
         "AWS Health Event",
-    } <= detail_types
+        "EC2 Capacity Reservation Instance Interruption Warning",
+    }
+    assert {s for p in patterns for s in p["source"]} == {"aws.ec2", "aws.health"}
     targets = any_plan.of_type("aws:cloudwatch/eventTarget:EventTarget")
     assert len(targets) == len(patterns) and all(t.inputs["arn"] == targets[0].inputs["arn"] for t in targets)
     karpenter = any_plan.helm("karpenter")

@@ -16,6 +16,7 @@ from tools.cost.model import at_volume
 
 NS = "llm-platform"
 GIB = 1024**3
+REVISION = "0123456789abcdef0123456789abcdef01234567"  # another model needs its own pinned revision
 
 # Qwen2.5-7B-Instruct in bf16 on one L4 (g6.xlarge, EC2 reports 22,888 MiB) at gpuMemoryUtilization 0.9:
 #   weights     7.62e9 params x 2 bytes                      = 15.24e9 B  = 14.193 GiB
@@ -55,6 +56,7 @@ def test_13b_in_fp16_does_not_fit_one_a10g(tmp_path, capsys):
     # the A10G's 22.35 GiB before any KV cache or overhead.
     config = raw_config("dev")
     set_dotted(config, f"{NS}:serving.model.id", "meta-llama/Llama-2-13b-chat-hf")
+    set_dotted(config, f"{NS}:serving.model.revision", REVISION)
     set_dotted(config, f"{NS}:serving.model.maxModelLen", 4096)
     set_dotted(config, f"{NS}:gpuPools.spot", {"instanceTypes": ["g5.2xlarge"], "maxGpusPerNode": 1, "gpuLimit": 2})
     write_stack(tmp_path, config)
@@ -66,6 +68,7 @@ def test_13b_in_fp16_does_not_fit_one_a10g(tmp_path, capsys):
 def test_a_pool_that_may_launch_a_gpu_too_small_is_refused():
     # 13B fits an L40S (44.7 GiB), but the pool may also launch A10G nodes, where Karpenter might put it.
     changes = {f"{NS}:serving.model.id": "meta-llama/Llama-2-13b-chat-hf", f"{NS}:serving.model.maxModelLen": 4096,
+               f"{NS}:serving.model.revision": REVISION,
                f"{NS}:gpuPools.spot.instanceFamilies": ["g5", "g6e"]}
     with pytest.raises(ConfigError) as err:
         plan_capacity(config_with("dev", changes))
@@ -77,7 +80,8 @@ def test_a_pool_that_may_launch_a_gpu_too_small_is_refused():
 
 def test_13b_fits_an_a10g_in_4_bit():
     # 0.33e9 embedding params x 2 bytes + 12.69e9 x 4.16 bits = 6.75 GiB.
-    changes = {f"{NS}:serving.model": {"id": "meta-llama/Llama-2-13b-chat-hf", "maxModelLen": 4096, "quantization": "awq"},
+    changes = {f"{NS}:serving.model": {"id": "meta-llama/Llama-2-13b-chat-hf", "maxModelLen": 4096, "quantization": "awq",
+                                                 "revision": REVISION},
                f"{NS}:gpuPools.spot.instanceFamilies": ["g5"]}
     plan = plan_capacity(config_with("dev", changes))
     assert plan.weights_gib == pytest.approx(6.755, abs=0.01)
@@ -85,7 +89,8 @@ def test_13b_fits_an_a10g_in_4_bit():
 
 
 def test_13b_over_two_a10gs_splits_weights_and_kv_heads():
-    changes = {f"{NS}:serving.model": {"id": "meta-llama/Llama-2-13b-chat-hf", "maxModelLen": 4096, "tensorParallelSize": 2},
+    changes = {f"{NS}:serving.model": {"id": "meta-llama/Llama-2-13b-chat-hf", "maxModelLen": 4096, "tensorParallelSize": 2,
+                                                 "revision": REVISION},
                f"{NS}:gpuPools.spot": {"instanceTypes": ["g5.12xlarge"], "maxGpusPerNode": 4, "gpuLimit": 4}}
     fit = plan_capacity(config_with("dev", changes)).spot_fit
     assert fit.weights_gib_per_gpu == pytest.approx(24.2516 / 2, abs=1e-3)
@@ -103,10 +108,11 @@ def test_a_context_the_kv_cache_cannot_hold_names_max_model_len():
 
 def test_an_unknown_model_needs_its_architecture():
     with pytest.raises(ConfigError) as err:
-        plan_capacity(config_with("dev", {f"{NS}:serving.model.id": "acme/tiny-chat"}))
+        plan_capacity(config_with("dev", {f"{NS}:serving.model.id": "acme/tiny-chat", f"{NS}:serving.model.revision": REVISION}))
     assert err.value.key == f"{NS}:serving.model.architecture"
     architecture = {"paramsBillion": 3.0, "embeddingParamsBillion": 0.3, "layers": 24, "kvHeads": 4, "headDim": 128}
-    plan = plan_capacity(config_with("dev", {f"{NS}:serving.model.id": "acme/tiny-chat", f"{NS}:serving.model.architecture": architecture}))
+    plan = plan_capacity(config_with("dev", {f"{NS}:serving.model.id": "acme/tiny-chat", f"{NS}:serving.model.revision": REVISION,
+                                             f"{NS}:serving.model.architecture": architecture}))
     assert plan.weights_gib == pytest.approx(3.0e9 * 2 / GIB)
 
 

@@ -44,6 +44,7 @@ def edge_plan(mirror_percent: int = 0, acme: bool = False) -> Plan:
                 system_node_selector=SYSTEM,
                 k8s_provider=k8s_test_provider(),
                 phase="shadow",
+                cost_tags={"llm-platform/stack": "shadow", "CostCenter": "ml-platform"},
             ),
         )
 
@@ -176,6 +177,13 @@ def test_acme_issuer_solves_dns01_in_route53_with_ambient_credentials():
                  for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert by_action["route53:ChangeResourceRecordSets"] == "arn:aws:route53:::hostedzone/Z0123456789ABC"
     assert by_action["route53:GetChange"] == "arn:aws:route53:::change/*"
+    (write,) = [s for s in policy["Statement"] if s["Action"] == "route53:ChangeResourceRecordSets"]
+    # Only the challenge TXT record of the API's host name, only as cert-manager writes and removes it.
+    assert write["Condition"] == {"ForAllValues:StringEquals": {
+        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.api.example.com"],
+        "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+    }}
 
 
 def test_cert_manager_installs_its_crds_and_watches_gateways():
@@ -284,8 +292,34 @@ def test_every_kubernetes_object_is_named_and_namespaced_and_uses_the_given_prov
     for obj in objects:
         assert obj.inputs["metadata"]["name"]
         assert "test-k8s" in obj.provider
-        if obj.inputs["kind"] != "ClusterIssuer":
+        if obj.inputs["kind"] not in ("ClusterIssuer", "Namespace"):
             assert obj.inputs["metadata"]["namespace"]
+
+
+def test_data_plane_pods_get_nlb_readiness_gates():
+    namespace = edge_plan().k8s("Namespace", "nginx-gateway")
+    assert namespace["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+    assert not edge_plan().helm("ngf").get("createNamespace")
+
+
+def test_the_nlb_carries_the_cost_tags():
+    values = edge_plan().helm("aws-load-balancer-controller")["values"]
+    assert values["defaultTags"] == {"llm-platform/stack": "shadow", "CostCenter": "ml-platform"}
+
+
+def test_destroy_lets_the_controller_delete_the_nlb_first():
+    from tools.order import Order
+
+    plan = edge_plan()
+    order = Order(plan.recording)
+    lbc = [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "aws-load-balancer-controller"][0]
+    namespace = [r for r in plan.of_type("kubernetes:core/v1:Namespace") if r.inputs["metadata"]["name"] == "nginx-gateway"][0]
+    ngf = [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "ngf"][0]
+    gateway = [r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")][0]
+    # Created in this order, destroyed in reverse: Gateway (and its NLB Service), NGF, the namespace (waits for the
+    # Service's finalizer), and only then the controller that removes the finalizer by deleting the NLB.
+    assert lbc.urn in order.waits_for(namespace.urn)
+    assert namespace.urn in order.waits_for(ngf.urn) and ngf.urn in order.waits_for(gateway.urn)
 
 
 def test_outputs_hostname_and_gateway_name():

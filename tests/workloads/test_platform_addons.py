@@ -22,7 +22,8 @@ def addons() -> Plan:
         provider = k8s_test_provider()
         monitoring = Monitoring(
             "monitoring",
-            MonitoringArgs(k8s_provider=provider, system_node_selector=SYSTEM, retention="15d", storage_gib=50),
+            MonitoringArgs(k8s_provider=provider, system_node_selector=SYSTEM, retention="15d", storage_gib=50,
+                           cost_tags={"Project": "llm-platform", "llm-platform/stack": "test", "CostCenter": "ml-platform"}),
         )
         GpuOperator(
             "gpu-operator",
@@ -94,7 +95,17 @@ def test_kube_prometheus_stack_release_matches_the_architecture(plan):
     assert release["version"] == "88.5.3"
     assert release["repositoryOpts"]["repo"] == "https://prometheus-community.github.io/helm-charts"
     assert release["namespace"] == "monitoring"
-    assert release["createNamespace"] is True
+    assert not release.get("createNamespace"), "the namespace is declared, so destroy waits for the volume claim"
+    assert plan.k8s("Namespace", "monitoring")
+
+
+def test_prometheus_volume_goes_with_it_and_carries_the_cost_tags(plan):
+    spec = plan.helm("kube-prometheus-stack")["values"]["prometheus"]["prometheusSpec"]
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Delete", "whenScaled": "Retain"}
+    parameters = plan.k8s("StorageClass", "gp3")["parameters"]
+    tags = dict(value.split("=", 1) for key, value in parameters.items() if key.startswith("tagSpecification_"))
+    assert tags["llm-platform/stack"] == plan.recording.stack and tags["CostCenter"] == "ml-platform"
+    assert tags["Project"] == "llm-platform"
 
 
 def test_prometheus_url_follows_release_name_and_namespace():
@@ -119,7 +130,7 @@ def test_prometheus_keeps_its_data_on_encrypted_gp3(plan):
 
     storage_class = plan.k8s("StorageClass", "gp3")
     assert storage_class["provisioner"] == "ebs.csi.aws.com"
-    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert {"type": "gp3", "encrypted": "true"}.items() <= storage_class["parameters"].items()
     assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
     assert storage_class["allowVolumeExpansion"] is True
 

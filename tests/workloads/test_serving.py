@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from stackconfig import ConfigError
+from tests.conftest import plan_with
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -41,18 +44,72 @@ def test_weights_stream_from_the_s3_cache(any_plan):
     assert env["MODEL_ID"] == "Qwen/Qwen2.5-7B-Instruct"
 
 
-def test_probes_grace_period_and_drain(any_plan):
+def test_probes_grace_period_and_drain_fit_the_spot_notice(any_plan):
     container = vllm_container(any_plan)
     spec = any_plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]
     assert container["startupProbe"]["httpGet"]["path"] == "/health"
     assert container["startupProbe"]["periodSeconds"] * container["startupProbe"]["failureThreshold"] >= 600
     assert container["readinessProbe"]["httpGet"]["path"] == "/health"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert "preStop" in container["lifecycle"]
     grace = spec["terminationGracePeriodSeconds"]
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
     drain = int(container["args"][container["args"].index("--shutdown-timeout") + 1])
-    assert grace >= 120, "spot gives about two minutes"
-    assert 0 < drain < grace
+    assert grace <= 120, "Karpenter gets a 2-minute spot notice"
+    assert pre_stop + drain <= 110, "preStop and vLLM's drain must end with a margin before the kill"
+    assert drain > 60
+
+
+def test_grace_period_from_config_and_capped_by_the_spot_notice(tmp_path, capsys):
+    plan = plan_with("dev", {"llm-platform:serving.terminationGracePeriodSeconds": 90})
+    container = vllm_container(plan)
+    assert plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 90
+    assert container["args"][container["args"].index("--shutdown-timeout") + 1] == str(90 - 15 - 10)
+    with pytest.raises(ConfigError) as refused:
+        plan_with("dev", {"llm-platform:serving.terminationGracePeriodSeconds": 150})
+    assert refused.value.key == "llm-platform:serving.terminationGracePeriodSeconds"
+
+
+def test_no_do_not_disrupt_annotation(any_plan):
+    template = any_plan.k8s("Deployment", "vllm")["spec"]["template"]
+    assert "karpenter.sh/do-not-disrupt" not in (template["metadata"].get("annotations") or {})
+
+
+def test_one_replica_per_node_and_zones_preferred_not_required(any_plan):
+    constraints = {c["topologyKey"]: c for c in any_plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]["topologySpreadConstraints"]}
+    assert set(constraints) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    assert constraints["kubernetes.io/hostname"]["whenUnsatisfiable"] == "DoNotSchedule"
+    # A hard zone rule would leave reserved GPUs idle in one zone while buying spot in another.
+    assert constraints["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == "ScheduleAnyway"
+
+
+def test_aws_region_for_the_s3_streamer(plans):
+    env = {e["name"]: e.get("value") for e in vllm_container(plans["prod"])["env"]}
+    assert env["AWS_REGION"] == "us-east-1"
+    other = plan_with("dev", {"aws:region": "eu-west-1"})
+    assert {e["name"]: e.get("value") for e in vllm_container(other)["env"]}["AWS_REGION"] == "eu-west-1"
+
+
+def test_memory_limit_covers_process_streamer_buffer_and_shm(any_plan):
+    import json
+
+    container = vllm_container(any_plan)
+    spec = any_plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]
+    limit_gib = int(container["resources"]["limits"]["memory"].removesuffix("Gi"))
+    assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"]
+    (shm,) = [v for v in spec["volumes"] if v["name"] == "shm"]
+    shm_gib = int(shm["emptyDir"]["sizeLimit"].removesuffix("Gi"))
+    args = container["args"]
+    extra = json.loads(args[args.index("--model-loader-extra-config") + 1])
+    streamer_gib = extra["memory_limit"] / 1024**3
+    assert extra["concurrency"] > 0 and streamer_gib >= 1, "the streamer's buffer is bounded"
+    assert limit_gib >= shm_gib + streamer_gib + 8, "the vLLM process still has room beside /dev/shm and the buffer"
+
+
+def test_rollout_waits_long_enough_for_a_new_gpu_node_and_the_model(plans):
+    deployment = [r for r in plans["prod"].of_type("kubernetes:apps/v1:Deployment") if r.name == "vllm-deployment"][0]
+    minutes = int(deployment.custom_timeouts["create"].removesuffix("m"))
+    assert minutes >= 30 + 15, "startup timeout (30 min) plus node launch and a ~20 GB image pull"
+    assert deployment.custom_timeouts["update"] == deployment.custom_timeouts["create"]
 
 
 def test_gpu_scheduling(any_plan):
@@ -63,7 +120,6 @@ def test_gpu_scheduling(any_plan):
     affinity = spec["affinity"]["nodeAffinity"]
     (preferred,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
     assert preferred["preference"]["matchExpressions"][0]["values"] == ["gpu-reserved"]
-    assert spec["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
     (shm,) = [v for v in spec["volumes"] if v["name"] == "shm"]
     assert shm["emptyDir"]["medium"] == "Memory"
 
@@ -77,15 +133,11 @@ def test_hardened_container(any_plan):
     assert "memory" in container["resources"]["limits"]
 
 
-@pytest.mark.parametrize("stack, minimum, spread", [("dev", 0, "ScheduleAnyway"), ("shadow", 1, "ScheduleAnyway"),
-                                                     ("rollout", 2, "DoNotSchedule"), ("prod", 3, "DoNotSchedule")])
-def test_replicas_pdb_and_zone_spread_per_phase(plans, stack, minimum, spread):
+@pytest.mark.parametrize("stack, minimum", [("dev", 0), ("shadow", 1), ("rollout", 2), ("prod", 3)])
+def test_replicas_and_pdb_per_phase(plans, stack, minimum):
     plan = plans[stack]
-    scaled = plan.k8s("ScaledObject", "vllm")["spec"]
-    assert scaled["minReplicaCount"] == minimum
+    assert plan.k8s("ScaledObject", "vllm")["spec"]["minReplicaCount"] == minimum
     assert plan.k8s("PodDisruptionBudget", "vllm")["spec"]["maxUnavailable"] == 1
-    constraint = plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]["topologySpreadConstraints"][0]
-    assert constraint["whenUnsatisfiable"] == spread
 
 
 def test_queue_depth_autoscaling_and_wake_trigger(plans):
@@ -106,3 +158,11 @@ def test_only_router_and_mirror_reach_vllm(plans, stack, sources):
     (rule,) = policy["ingress"]
     allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
     assert allowed == sources
+
+
+@pytest.mark.parametrize("stack, floor", [("dev", 1), ("shadow", 1), ("rollout", 2), ("prod", 3)])
+def test_prometheus_outage_neither_freezes_nor_strands_serving(plans, stack, floor):
+    spec = plans[stack].k8s("ScaledObject", "vllm")["spec"]
+    assert spec["fallback"] == {"failureThreshold": 3, "replicas": floor, "behavior": "currentReplicasIfHigher"}
+    assert all(t["type"] == "prometheus" and "metricType" not in t for t in spec["triggers"]), \
+        "fallback only works with the AverageValue metric type, the prometheus scaler's default"

@@ -14,7 +14,7 @@ from infra.karpenter.node_pools import block_devices
 from stackconfig import ConfigError, StackConfig
 
 from .planner import CapacityPlan, gpu_requests_share, plan_capacity
-from .prices import hours_per_month, max_monthly_gpu_spend, on_demand_hourly, price_table
+from .prices import ec2_price_file, ec2_table_region, hours_per_month, max_monthly_gpu_spend, on_demand_hourly, price_table, price_warnings
 
 # Request and answer sizes on the wire: ~4 bytes of UTF-8 per token, doubled by JSON and SSE framing, plus
 # headers and TLS records. Used only for the small per-GB items (NAT, egress, NLB).
@@ -168,7 +168,9 @@ def _platform_items(config: StackConfig, capacity: CapacityPlan, openai: OpenAIB
     add("control plane", "EKS cluster (standard support)", hours, "eksClusterHour")
     log_gb = len(config.cluster.log_types) * config.cost_model.control_plane_log_gb_per_type
     add("control plane", f"control-plane logs ingested ({', '.join(config.cluster.log_types)})", log_gb, "cloudwatchLogsIngestGb")
-    add("control plane", "control-plane logs stored (one month's worth)", log_gb, "cloudwatchLogsStorageGbMonth")
+    retention = config.cluster.log_retention_days
+    add("control plane", f"control-plane logs stored ({retention} days' worth)", log_gb * retention / DAYS_PER_MONTH,
+        "cloudwatchLogsStorageGbMonth")
 
     nat_gateways = zones if config.network.nat_gateways == "perAz" else 1
     add("network", f"NAT gateways ({config.network.nat_gateways})", nat_gateways * hours, "natGatewayHour")
@@ -228,10 +230,9 @@ def _platform_items(config: StackConfig, capacity: CapacityPlan, openai: OpenAIB
 
 
 def _ec2_source(config: StackConfig) -> str:
-    from .prices import ec2_price_file
-
-    table = ec2_price_file(config.region)
-    return table["source"] if table else "llm-platform:costModel.onDemandHourlyUsd"
+    region = ec2_table_region(config)
+    source = ec2_price_file(region)["source"]
+    return source if region == config.region else f"us-east-1 figure, no {config.region} table: {source}"
 
 
 def _gpu_node_hours(config: StackConfig, capacity: CapacityPlan) -> float:
@@ -282,7 +283,8 @@ def estimate(config: StackConfig, capped: bool = True) -> Estimate:
     """The stack's monthly estimate; raises ConfigError naming the key on a config the model cannot plan."""
     capacity = plan_capacity(config, capped)
     openai = openai_bill(config)
-    return Estimate(config, capacity, _platform_items(config, capacity, openai), openai, list(capacity.load.warnings))
+    return Estimate(config, capacity, _platform_items(config, capacity, openai), openai,
+                    price_warnings(config) + list(capacity.load.warnings))
 
 
 def at_volume(config: StackConfig, requests_per_month: float) -> Estimate:

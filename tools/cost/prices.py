@@ -76,31 +76,36 @@ def hours_per_month() -> int:
     return int(price_table()["hoursPerMonth"])
 
 
-def priced_regions() -> list[str]:
-    return sorted(p.stem for p in EC2_PRICES.glob("*.yaml"))
+FALLBACK_REGION = "us-east-1"
+
+
+def ec2_table_region(config: StackConfig) -> str:
+    """The region whose EC2 price table prices the stack: its own, or us-east-1 standing in where none is shipped
+    (the estimate says so; `make prices REGION=...` writes the real one)."""
+    return config.region if ec2_price_file(config.region) is not None else FALLBACK_REGION
 
 
 def on_demand_hourly(config: StackConfig, instance_type: str) -> float:
-    """USD per instance-hour on demand in the stack's region: config override first, then the shipped table."""
+    """USD per instance-hour on demand in the stack's region: config override first, then the price table."""
     overrides = config.cost_model.on_demand_hourly_usd
     if instance_type in overrides:
         return float(overrides[instance_type])
-    table = ec2_price_file(config.region)
-    if table is None:
-        raise ConfigError(
-            "aws:region",
-            f"no EC2 price table for {config.region} (tools/cost/ec2/{config.region}.yaml); allowed: "
-            f"{', '.join(priced_regions())}, or run `make prices REGION={config.region}` with AWS credentials, or set "
-            f"llm-platform:costModel.onDemandHourlyUsd for {instance_type}",
-        )
-    price = table["onDemandHourlyUsd"].get(instance_type)
+    region = ec2_table_region(config)
+    price = ec2_price_file(region)["onDemandHourlyUsd"].get(instance_type)
     if price is None:
         raise ConfigError(
             "llm-platform:costModel.onDemandHourlyUsd",
-            f"no on-demand price for {instance_type} in {config.region} (tools/cost/ec2/{config.region}.yaml); "
-            f"allowed: set costModel.onDemandHourlyUsd.{instance_type}, or refresh the table with `make prices`",
+            f"no on-demand price for {instance_type} in tools/cost/ec2/{region}.yaml; allowed: set "
+            f"costModel.onDemandHourlyUsd.{instance_type}, or refresh the table with `make prices REGION={config.region}`",
         )
     return float(price)
+
+
+def price_warnings(config: StackConfig) -> list[str]:
+    if ec2_table_region(config) == config.region:
+        return []
+    return [f"no price tables for {config.region}: us-east-1 prices stand in (most regions cost more); run "
+            f"`make prices REGION={config.region}` with AWS credentials, or set costModel.onDemandHourlyUsd"]
 
 
 def pools(config: StackConfig) -> dict[str, GpuPoolConfig]:

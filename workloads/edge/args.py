@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -32,6 +32,11 @@ class EdgeArgs:
     system_node_selector: dict[str, str]
     k8s_provider: k8s.Provider
     phase: str
+    # Tags for the NLB, its target groups and security groups, which the controller creates outside Pulumi.
+    cost_tags: dict[str, str] = field(default_factory=dict)
+    # The backends' namespaces: the grants and the upstream policy live there, so they wait for them, and
+    # nothing else of the edge waits for the backends.
+    backend_namespaces: tuple[pulumi.Resource, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.mirror_percent <= 100:

@@ -101,6 +101,9 @@ def _route53_role(name: str, args: EdgeArgs, parent: pulumi.Resource) -> PodIden
                 "cert-manager-route53.json",
                 Partition=partition.partition,
                 HostedZoneId=args.edge.tls.route53_hosted_zone_id,
+                # Route 53 compares normalized names: lower case, no trailing dot. cert-manager UPSERTs the
+                # challenge TXT record and DELETEs it afterwards; nothing else in the zone may change.
+                Hostname=args.edge.hostname.lower().rstrip("."),
             ),
         ),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -11,6 +11,9 @@ from .args import EdgeArgs
 NAMESPACE = "nginx-gateway"
 GATEWAY_NAME = "edge"
 HTTPS_LISTENER = "https"
+# The AWS Load Balancer Controller injects a readiness gate into pods of labelled namespaces: a data-plane pod is
+# Ready only once the NLB sees it healthy, so a rollout never leaves the NLB without targets.
+READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 HTTP_LISTENER = "http"
 
 

@@ -10,7 +10,7 @@ from .common import GATEWAY_NAME
 from .gateway import gateway
 from .gateway_api import gateway_api_crds
 from .load_balancer_controller import load_balancer_controller
-from .nginx_gateway import nginx_gateway_fabric
+from .nginx_gateway import edge_namespace, nginx_gateway_fabric
 from .policies import edge_policies
 from .routes import llm_api_route
 
@@ -23,9 +23,10 @@ class Edge(pulumi.ComponentResource):
         super().__init__("llm-platform:workloads:Edge", name, None, opts)
 
         lbc = load_balancer_controller(name, args, self)
+        namespace = edge_namespace(name, args, self, load_balancer_controller=lbc)
         crds = gateway_api_crds(name, args, self)
         certs = cert_manager(name, args, self, gateway_api=crds)
-        ngf = nginx_gateway_fabric(name, args, self, gateway_api=crds, load_balancer_controller=lbc)
+        ngf = nginx_gateway_fabric(name, args, self, gateway_api=crds, namespace=namespace)
         edge = gateway(name, args, self, ngf, issuer_name=certs.issuer_name, issuer=certs.issuer)
         route = llm_api_route(name, args, self, edge)
         edge_policies(name, args, self, edge, route)

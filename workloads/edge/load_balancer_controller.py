@@ -43,6 +43,8 @@ def load_balancer_controller(name: str, args: EdgeArgs, parent: pulumi.Resource)
             "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
             "replicaCount": 2,
             "podDisruptionBudget": {"maxUnavailable": 1},
+            # The NLB bills to the stack like everything else.
+            "defaultTags": dict(args.cost_tags),
             "nodeSelector": node_selector(args),
         },
         # The association must exist before the pods start, or they run without AWS credentials.

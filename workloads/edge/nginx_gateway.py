@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import EdgeArgs
-from .common import NAMESPACE, k8s_opts, node_selector
+from .common import NAMESPACE, READINESS_GATE_LABEL, k8s_opts, node_selector
 
 CHART = "oci://ghcr.io/nginx/charts/nginx-gateway-fabric"
 CHART_VERSION = "2.6.7"
@@ -18,7 +18,7 @@ def nginx_gateway_fabric(
     args: EdgeArgs,
     parent: pulumi.Resource,
     gateway_api: pulumi.Resource,
-    load_balancer_controller: pulumi.Resource,
+    namespace: pulumi.Resource,
 ) -> k8s.helm.v3.Release:
     selector = node_selector(args)
     return k8s.helm.v3.Release(
@@ -27,7 +27,6 @@ def nginx_gateway_fabric(
         chart=CHART,
         version=CHART_VERSION,
         namespace=NAMESPACE,
-        create_namespace=True,
         # The chart's crds/ holds the gateway.nginx.org policy CRDs (Helm installs them once, never upgrades them).
         skip_crds=False,
         values={
@@ -56,7 +55,20 @@ def nginx_gateway_fabric(
                 },
             },
         },
-        # The controller's Service webhook must be up before NGF creates the data-plane Service, and on destroy
-        # the controller must outlive it to delete the NLB.
-        opts=k8s_opts(parent, args, gateway_api, load_balancer_controller),
+        # The namespace waits for the load balancer controller (see edge_namespace).
+        opts=k8s_opts(parent, args, gateway_api, namespace),
+    )
+
+
+def edge_namespace(name: str, args: EdgeArgs, parent: pulumi.Resource, load_balancer_controller: pulumi.Resource) -> k8s.core.v1.Namespace:
+    """NGF's namespace, where it also creates each Gateway's data plane and its LoadBalancer Service.
+
+    It waits for the load balancer controller, so the controller's webhooks are up before any data-plane pod or
+    Service exists; and on `pulumi destroy` it is deleted before the controller, its deletion lasting until the
+    data-plane Service is gone, which is once the controller has deleted the NLB.
+    """
+    return k8s.core.v1.Namespace(
+        f"{name}-ns",
+        metadata={"name": NAMESPACE, "labels": {**READINESS_GATE_LABEL, "app.kubernetes.io/part-of": "llm-platform"}},
+        opts=k8s_opts(parent, args, load_balancer_controller),
     )

@@ -23,13 +23,14 @@ def edge_policies(
     on_route = [_target("HTTPRoute", ROUTE_NAME)]
 
     def policy(kind: str, policy_name: str, namespace: str, spec: dict, after: pulumi.Resource):
+        in_backend_namespace = namespace != NAMESPACE
         return k8s.apiextensions.CustomResource(
             f"{name}-{policy_name}",
             api_version=NGF_API,
             kind=kind,
             metadata=metadata(policy_name, namespace, args),
             spec=spec,
-            opts=k8s_opts(parent, args, after),
+            opts=k8s_opts(parent, args, after, *(args.backend_namespaces if in_backend_namespace else ())),
         )
 
     return [

@@ -62,5 +62,5 @@ def _reference_grant(
             "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": NAMESPACE}],
             "to": [{"group": "", "kind": "Service", "name": backend.name}],
         },
-        opts=k8s_opts(parent, args, gateway),
+        opts=k8s_opts(parent, args, gateway, *args.backend_namespaces),
     )

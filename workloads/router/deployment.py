@@ -146,6 +146,7 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
 class Router(pulumi.ComponentResource):
     service_name: str
     namespace: str
+    namespace_resource: k8s.core.v1.Namespace  # what the edge's grant and upstream policy need, not the pods
     port: int
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -229,5 +230,6 @@ class Router(pulumi.ComponentResource):
 
         self.service_name = NAME
         self.namespace = ns
+        self.namespace_resource = namespace
         self.port = PORT
         self.register_outputs({"serviceName": self.service_name, "namespace": ns, "port": PORT})

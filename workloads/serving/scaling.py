@@ -72,6 +72,9 @@ def scaled_object_spec(args: VllmScalingArgs) -> dict[str, Any]:
                 }
             }
         },
+        # When Prometheus cannot be read (failureThreshold polls in a row) KEDA neither freezes nor strands serving:
+        # it keeps the current count if that is higher, else scales to at least one replica (the minimum if above).
+        "fallback": {"failureThreshold": 3, "replicas": max(replicas.min, 1), "behavior": "currentReplicasIfHigher"},
         "triggers": triggers,
     }
 

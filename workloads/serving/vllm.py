@@ -1,36 +1,47 @@
 """vLLM's OpenAI-compatible server on the GPU pools: Deployment, Service, PDB, NetworkPolicy, metrics.
 
-Scheduling follows the capacity design: GPU taint tolerated, reserved nodes
-preferred over spot, spread across zones. Lifecycle follows spot: Karpenter
-gives about two minutes, so the pod stops taking new requests (preStop), then
-vLLM drains in-flight streams for ``--shutdown-timeout`` seconds.
+Scheduling follows the capacity design: GPU taint tolerated, reserved nodes preferred over spot, spread
+over nodes always and over zones where capacity allows (a hard zone rule would leave paid-for reserved
+GPUs idle in one zone while spot is bought in another). Lifecycle follows spot: Karpenter gets a 2-minute
+notice, so preStop plus vLLM's drain (--shutdown-timeout) end 10 s before it runs out.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stackconfig.model import ServingConfig
+from stackconfig.model import DRAIN_MARGIN_SECONDS, ServingConfig
 
 from ..pod_access import ingress_only_from, service_monitor
+from .namespace import HF_TOKEN_SECRET
 
 PORT = 8000
 PRESTOP_SECONDS = 15  # time for the endpoint removal to reach the router before SIGTERM
 POOL_LABEL = "node.llm-platform.io/pool"
 APP_LABELS = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/part-of": "llm-platform"}
+RUN_AS = 10001
+# Memory the container may use, per GPU of the replica: the vLLM process (Python, CUDA context, tokenizer
+# workers, CPU-side buffers) and the memory-backed /dev/shm, which counts against the limit; plus, once,
+# the Run:ai streamer's staging buffer, which vLLM is told to keep within its share.
+PROCESS_GIB_PER_GPU = 12
+SHM_GIB_PER_GPU = 2
+STREAMER_BUFFER_GIB = 4
+STREAMER_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
 class VllmArgs:
-    namespace: str
+    namespace: str  # created beforehand (ServingNamespace), with the hf-token Secret
+    region: str
     serving: ServingConfig
     model_aliases: list[str]  # OpenAI model names mirrored requests carry; vLLM answers to them too
     model_uri: pulumi.Input[str]  # s3://bucket/prefix/ when weights are cached, else the Hugging Face id
-    hf_token: Optional[pulumi.Input[str]]
+    has_hf_token: bool
     allowed_client_namespaces: list[str]
     metrics_namespace: str
     k8s_provider: k8s.Provider
@@ -52,16 +63,27 @@ def server_args(serving: ServingConfig, aliases: list[str], model_uri: str) -> l
         "--max-num-seqs", str(model.max_num_seqs),
         "--enable-prefix-caching" if model.enable_prefix_caching else "--no-enable-prefix-caching",
         # Drain instead of abort on SIGTERM; the rest of the grace period covers preStop and exit.
-        "--shutdown-timeout", str(serving.termination_grace_period_seconds - PRESTOP_SECONDS - 15),
+        "--shutdown-timeout", str(drain_seconds(serving)),
         "--disable-uvicorn-access-log",
     ]
     if model.quantization:
         args += ["--quantization", model.quantization]
     if model_uri.startswith("s3://"):
-        args += ["--load-format", "runai_streamer"]
+        # The streamer stages tensors in host memory; bound it so the container's memory limit holds.
+        extra = {"concurrency": STREAMER_CONCURRENCY, "memory_limit": STREAMER_BUFFER_GIB * 1024**3}
+        args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps(extra, separators=(",", ":"))]
     elif model.revision:
         args += ["--revision", model.revision]
     return args
+
+
+def drain_seconds(serving: ServingConfig) -> int:
+    """vLLM's --shutdown-timeout: the grace period less preStop and the margin before the kill."""
+    return serving.termination_grace_period_seconds - PRESTOP_SECONDS - DRAIN_MARGIN_SECONDS
+
+
+def memory_gib(gpus: int) -> int:
+    return gpus * (PROCESS_GIB_PER_GPU + SHM_GIB_PER_GPU) + STREAMER_BUFFER_GIB
 
 
 def node_affinity() -> dict[str, Any]:
@@ -80,40 +102,44 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
     serving = args.serving
     gpus = serving.model.tensor_parallel_size
     cache_env = {"HOME": "/cache", "HF_HOME": "/cache/huggingface", "VLLM_CACHE_ROOT": "/cache/vllm",
-                 "XDG_CACHE_HOME": "/cache", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+                 "XDG_CACHE_HOME": "/cache", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1",
+                 # Pod Identity hands out credentials, not a region: the S3 streamer needs one.
+                 "AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region}
     env = [{"name": k, "value": v} for k, v in cache_env.items()]
     if has_hf_token:
-        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}})
-    spread_hard = serving.replicas.min >= 2
+        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": "token"}}})
+    memory = f"{memory_gib(gpus)}Gi"
+    spread = {"maxSkew": 1, "labelSelector": {"matchLabels": APP_LABELS}}
     return {
         "serviceAccountName": args.service_account,
         "terminationGracePeriodSeconds": serving.termination_grace_period_seconds,
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 2000, "runAsGroup": 2000, "fsGroup": 2000,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
                             "seccompProfile": {"type": "RuntimeDefault"}},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         "affinity": {"nodeAffinity": node_affinity()},
-        "topologySpreadConstraints": [{
-            "maxSkew": 1,
-            "topologyKey": "topology.kubernetes.io/zone",
-            # With two or more replicas required, losing a zone must not take them all.
-            "whenUnsatisfiable": "DoNotSchedule" if spread_hard else "ScheduleAnyway",
-            "labelSelector": {"matchLabels": APP_LABELS},
-        }],
+        "topologySpreadConstraints": [
+            # Never two replicas on one node: a node loss (spot) takes one replica at most.
+            {**spread, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule"},
+            # Across zones where capacity allows: Karpenter honours this when it launches nodes, and relaxes it
+            # rather than leave a reservation in one zone idle.
+            {**spread, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"},
+        ],
         "containers": [{
             "name": "vllm",
             "image": serving.image,
             "args": server_args(serving, args.model_aliases, model_uri),
             "env": env,
             "ports": [{"name": "http", "containerPort": PORT}],
+            # Memory requested as limited: a GPU replica is not a place to overcommit.
             "resources": {
-                "requests": {"nvidia.com/gpu": str(gpus), "cpu": str(3 * gpus), "memory": f"{12 * gpus}Gi"},
-                "limits": {"nvidia.com/gpu": str(gpus), "memory": f"{14 * gpus}Gi"},
+                "requests": {"nvidia.com/gpu": str(gpus), "cpu": str(3 * gpus), "memory": memory},
+                "limits": {"nvidia.com/gpu": str(gpus), "memory": memory},
             },
             "startupProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10,
                              "failureThreshold": serving.startup_timeout_seconds // 10},
             "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 5, "failureThreshold": 3},
             "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 15, "failureThreshold": 4},
-            "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", f"sleep {PRESTOP_SECONDS}"]}}},
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
             "volumeMounts": [
@@ -124,7 +150,7 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
         }],
         "volumes": [
             # NCCL and the tokenizer workers share memory through /dev/shm; the default 64 MiB is far too small.
-            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{4 * gpus}Gi"}},
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{SHM_GIB_PER_GPU * gpus}Gi"}},
             {"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}},
             {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
         ],
@@ -138,24 +164,14 @@ class Vllm(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VllmArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:workloads:Vllm", name, None, opts)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         ns = args.namespace
-        namespace = k8s.core.v1.Namespace(f"{name}-ns", metadata={"name": ns}, opts=k8s_opts)
-        in_ns = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace])
+        in_ns = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
 
         k8s.core.v1.ServiceAccount(f"{name}-sa", metadata={"name": args.service_account, "namespace": ns}, opts=in_ns)
-        if args.hf_token is not None:
-            k8s.core.v1.Secret(
-                f"{name}-hf-token",
-                metadata={"name": "hf-token", "namespace": ns},
-                type="Opaque",
-                string_data={"token": pulumi.Output.secret(args.hf_token)},
-                opts=in_ns,
-            )
 
         replicas = args.serving.replicas
         spec = pulumi.Output.from_input(args.model_uri).apply(
-            lambda uri: pod_spec(args, uri, args.hf_token is not None)
+            lambda uri: pod_spec(args, uri, args.has_hf_token)
         )
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -164,15 +180,18 @@ class Vllm(pulumi.ComponentResource):
                 "replicas": replicas.min,
                 "selector": {"matchLabels": APP_LABELS},
                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                "template": {
-                    # Karpenter must not consolidate a node out from under a serving pod; spot
-                    # interruptions still drain it through the grace period.
-                    "metadata": {"labels": APP_LABELS, "annotations": {"karpenter.sh/do-not-disrupt": "true"}},
-                    "spec": spec,
-                },
+                # No karpenter.sh/do-not-disrupt: the pools only consolidate empty nodes, and on a drifted or expired
+                # node it would keep the old GPU node and its replacement both billed for hours.
+                "template": {"metadata": {"labels": APP_LABELS}, "spec": spec},
             },
-            # KEDA owns the replica count once the deployment exists.
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace], ignore_changes=["spec.replicas"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider,
+                # KEDA owns the replica count once the deployment exists.
+                ignore_changes=["spec.replicas"],
+                # Pulumi waits for the rollout: a new GPU node, the image pull and the model load.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.serving.rollout_timeout_minutes}m",
+                                                      update=f"{args.serving.rollout_timeout_minutes}m"),
+            ),
         )
         k8s.core.v1.Service(
             f"{name}-service",

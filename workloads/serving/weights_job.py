@@ -1,22 +1,31 @@
-"""The Job that fills the weights bucket once per model revision (script: sync_weights.py)."""
+"""The Job that fills the weights bucket once per model revision (script: sync_weights.py).
+
+It runs on a system node in a small Python image and streams the model to S3 (see sync_weights.py), so it
+neither pulls the vLLM image nor stores the model on the node's disk. vLLM's Deployment waits for it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from stackconfig.model import ServingConfig
 
+from .namespace import HF_TOKEN_SECRET
+
 SCRIPT = Path(__file__).with_name("sync_weights.py")
+REQUIREMENTS = Path(__file__).with_name("sync_weights_requirements.txt")
+RUN_AS = 10001  # above the range images' own users take (checkov CKV_K8S_40)
 
 
 def weights_prefix(serving: ServingConfig) -> str:
-    return f"models/{serving.model.id}/{serving.model.revision or 'main'}"
+    return f"models/{serving.model.id}/{serving.model.revision}"
 
 
 @dataclass(frozen=True)
@@ -24,61 +33,92 @@ class WeightsSyncArgs:
     namespace: str
     serving: ServingConfig
     bucket: pulumi.Input[str]
+    region: str
     service_account: str
     has_hf_token: bool
     system_node_selector: dict[str, str]
     k8s_provider: k8s.Provider
 
 
+def job_spec(args: WeightsSyncArgs, bucket: str) -> dict[str, Any]:
+    sync = args.serving.weights_sync
+    env = [
+        {"name": "MODEL_ID", "value": args.serving.model.id},
+        {"name": "MODEL_REVISION", "value": args.serving.model.revision},
+        {"name": "S3_BUCKET", "value": bucket},
+        {"name": "S3_PREFIX", "value": weights_prefix(args.serving)},
+        # Pod Identity hands out credentials, not a region.
+        {"name": "AWS_REGION", "value": args.region},
+        {"name": "HOME", "value": "/work"},
+        {"name": "PYTHONPATH", "value": "/work/deps"},
+        {"name": "PIP_DISABLE_PIP_VERSION_CHECK", "value": "1"},
+    ]
+    if args.has_hf_token:
+        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": "token"}}})
+    install = "pip install --quiet --no-cache-dir --only-binary=:all: --require-hashes --target /work/deps -r /scripts/requirements.txt"
+    return {
+        "backoffLimit": 4,
+        "activeDeadlineSeconds": sync.timeout_minutes * 60,
+        "template": {"spec": {
+            "serviceAccountName": args.service_account,
+            "restartPolicy": "OnFailure",
+            "nodeSelector": args.system_node_selector,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{
+                "name": "sync",
+                "image": sync.image,
+                "command": ["/bin/sh", "-c", f"{install} && exec python /scripts/sync_weights.py"],
+                "env": env,
+                # Network-bound: a fraction of a core and a few hundred MiB of part buffers (4 x 32 MiB in flight).
+                "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                    "capabilities": {"drop": ["ALL"]}},
+                "volumeMounts": [{"name": "scripts", "mountPath": "/scripts"}, {"name": "work", "mountPath": "/work"}],
+            }],
+            "volumes": [
+                {"name": "scripts", "configMap": {"name": "sync-weights"}},
+                # boto3's wheels and pip's scratch space: the model itself never lands here.
+                {"name": "work", "emptyDir": {"sizeLimit": "1Gi"}},
+            ],
+        }},
+    }
+
+
 class WeightsSync(pulumi.ComponentResource):
+    job: k8s.batch.v1.Job
+
     def __init__(self, name: str, args: WeightsSyncArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("llm-platform:workloads:WeightsSync", name, None, opts)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
-        k8s.core.v1.ServiceAccount(f"{name}-sa", metadata={"name": args.service_account, "namespace": args.namespace}, opts=k8s_opts)
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata={"name": args.service_account, "namespace": args.namespace}, opts=k8s_opts
+        )
         script = k8s.core.v1.ConfigMap(
             f"{name}-script",
             metadata={"name": "sync-weights", "namespace": args.namespace},
-            data={"sync_weights.py": SCRIPT.read_text()},
+            data={"sync_weights.py": SCRIPT.read_text(), "requirements.txt": REQUIREMENTS.read_text()},
             opts=k8s_opts,
         )
-        env = [
-            {"name": "MODEL_ID", "value": args.serving.model.id},
-            {"name": "MODEL_REVISION", "value": args.serving.model.revision or ""},
-            {"name": "S3_BUCKET", "value": args.bucket},
-            {"name": "S3_PREFIX", "value": weights_prefix(args.serving)},
-            {"name": "HOME", "value": "/work"},
-        ]
-        if args.has_hf_token:
-            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}})
-        k8s.batch.v1.Job(
+
+        def job_with_name(bucket: str) -> dict[str, Any]:
+            spec = job_spec(args, bucket)
+            # A Job's template cannot change: whatever should re-sync (model, revision, bucket, image, script)
+            # changes the hash, so the name, so Pulumi replaces the Job.
+            digest = hashlib.sha256(
+                json.dumps([spec, SCRIPT.read_text(), REQUIREMENTS.read_text()], sort_keys=True).encode()
+            ).hexdigest()[:10]
+            return {"name": f"sync-weights-{digest}", "namespace": args.namespace}
+
+        self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            # A new model or revision gets a new Job; the script skips a revision already complete.
-            metadata={"name": f"sync-weights-{hashlib.sha256(weights_prefix(args.serving).encode()).hexdigest()[:10]}", "namespace": args.namespace},
-            spec={
-                "backoffLimit": 3,
-                "ttlSecondsAfterFinished": 86400,
-                "template": {"spec": {
-                    "serviceAccountName": args.service_account,
-                    "restartPolicy": "OnFailure",
-                    "nodeSelector": args.system_node_selector,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 2000, "fsGroup": 2000,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "sync",
-                        "image": args.serving.image,
-                        "command": ["python3", "/scripts/sync_weights.py"],
-                        "env": env,
-                        "resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"memory": "8Gi"}},
-                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                            "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [{"name": "scripts", "mountPath": "/scripts"}, {"name": "work", "mountPath": "/work"}],
-                    }],
-                    "volumes": [
-                        {"name": "scripts", "configMap": {"name": "sync-weights"}},
-                        {"name": "work", "emptyDir": {"sizeLimit": "200Gi"}},
-                    ],
-                }},
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[script]),
+            metadata=pulumi.Output.from_input(args.bucket).apply(job_with_name),
+            spec=pulumi.Output.from_input(args.bucket).apply(lambda bucket: job_spec(args, bucket)),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=[script, service_account],
+                # Pulumi waits for the Job to succeed; a multi-GB model takes longer than the 10-minute default.
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.serving.weights_sync.timeout_minutes}m",
+                                                      update=f"{args.serving.weights_sync.timeout_minutes}m"),
+            ),
         )
-        self.register_outputs({})
+        self.register_outputs({"job": self.job.metadata["name"]})
