@@ -8,7 +8,8 @@ import math
 import pytest
 
 from stackconfig import ConfigError, from_stack_file
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, raw_config, set_dotted
+from tests.stackconfig.test_validation import assert_one_line_error, run_plan, write_stack
 from tests.tools.test_cost_prices import config_with
 from tools.cost import max_monthly_gpu_spend, monthly_budget_usd
 from tools.cost.model import at_volume, break_even_requests, estimate, worst_case_monthly_usd
@@ -177,3 +178,31 @@ def test_summary_prints_the_table_and_the_verdicts(reports):
     assert "break-even: 75," in text and "budget: $17,100/month, derived" in text
     assert "capacity (reserved): Qwen/Qwen2.5-7B-Instruct on g6e.xlarge" in text
     assert "capacity (spot): Qwen/Qwen2.5-7B-Instruct on g6.xlarge" in text
+
+
+# Bounds of the config the cost model reads: one line naming the key, exit 2, through the plan's command line.
+COST_RULES = [
+    ("peak below the average", {f"{NS}:load.peakHourFactor": 0.5}, f"{NS}:load.peakHourFactor"),
+    ("more than 24 active hours", {f"{NS}:load.activeHoursPerDay": 25}, f"{NS}:load.activeHoursPerDay"),
+    ("negative request volume", {f"{NS}:load.requestsPerMonth": -1}, f"{NS}:load.requestsPerMonth"),
+    ("efficiency above the roofline", {f"{NS}:costModel.decodeEfficiency": 1.5}, f"{NS}:costModel.decodeEfficiency"),
+    ("spot discount of 99 %", {f"{NS}:costModel.spotDiscountPercent": 99}, f"{NS}:costModel.spotDiscountPercent"),
+    ("negative OpenAI price", {f"{NS}:costModel.openaiPrices": {"gpt-4o-mini": {"inputPerMillionUsd": -1, "outputPerMillionUsd": 1}}},
+     f"{NS}:costModel.openaiPrices.gpt-4o-mini.inputPerMillionUsd"),
+    ("negative budget headroom", {f"{NS}:budget.headroomPercent": -5}, f"{NS}:budget.headroomPercent"),
+    ("embedding larger than the model", {f"{NS}:serving.model.architecture": {"paramsBillion": 1, "embeddingParamsBillion": 2,
+                                                                               "layers": 2, "kvHeads": 2, "headDim": 64}},
+     f"{NS}:serving.model.architecture"),
+    ("free Capacity Block", {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "capacityReservations": [
+        {"id": "cr-0a1b2c3d4e5f60718", "hourlyPriceUsd": 0}]}}, f"{NS}:gpuPools.reserved.capacityReservations[0].hourlyPriceUsd"),
+    ("an OpenAI model without a price", {f"{NS}:traffic.openaiModels": [{"name": "acme-llm"}]}, f"{NS}:traffic.openaiModels[0].name"),
+]
+
+
+@pytest.mark.parametrize("rule, changes, key", COST_RULES, ids=[rule for rule, _, _ in COST_RULES])
+def test_cost_rule(rule, changes, key, tmp_path, capsys):
+    config = raw_config("dev")
+    for dotted, value in changes.items():
+        set_dotted(config, dotted, value)
+    write_stack(tmp_path, config)
+    assert_one_line_error(*run_plan(tmp_path, capsys), key)
