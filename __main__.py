@@ -7,7 +7,7 @@ import pulumi
 from program import build_platform
 from stackconfig import ConfigError, from_pulumi_runtime
 from stackconfig.placeholders import deploy_gate
-from tools.cost import check as check_cost
+from tools.cost.model import check as check_cost
 
 try:
     config = from_pulumi_runtime(pulumi.get_stack())

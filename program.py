@@ -21,7 +21,7 @@ from infra.router_store import RouterStore, RouterStoreArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
-from tools.cost import monthly_budget_usd
+from tools.cost.model import monthly_budget_usd
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.edge import BackendRef, Edge, EdgeArgs
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE

@@ -20,8 +20,8 @@ from typing import Any, Callable
 from stackconfig import ConfigError, StackConfig, from_stack_file
 
 from . import artifacts
-from .cost import check as check_cost
 from .cost import report as cost_report
+from .cost.model import check as check_cost
 from .order import wave_lines
 from .recorder import Recording, record
 

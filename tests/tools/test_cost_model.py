@@ -11,8 +11,8 @@ from stackconfig import ConfigError, from_stack_file
 from tests.conftest import ROOT, STACKS, raw_config, set_dotted
 from tests.stackconfig.test_validation import assert_one_line_error, run_plan, write_stack
 from tests.tools.test_cost_prices import config_with
-from tools.cost import max_monthly_gpu_spend, monthly_budget_usd
-from tools.cost.model import at_volume, break_even_requests, estimate, worst_case_monthly_usd
+from tools.cost.model import at_volume, break_even_requests, estimate, monthly_budget_usd, worst_case_monthly_usd
+from tools.cost.prices import max_monthly_gpu_spend
 from tools.cost.report import content, summary
 
 NS = "llm-platform"

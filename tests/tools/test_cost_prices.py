@@ -8,8 +8,7 @@ import pytest
 
 from stackconfig import ConfigError, from_stack_file, parse
 from tests.conftest import ROOT, STACKS, raw_config, set_dotted
-from tools.cost import max_monthly_gpu_spend
-from tools.cost.prices import hardware, on_demand_hourly, pool_candidates, price_table
+from tools.cost.prices import hardware, max_monthly_gpu_spend, on_demand_hourly, pool_candidates, price_table
 
 NS = "llm-platform"
 HOURS = 730

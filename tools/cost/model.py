@@ -373,3 +373,11 @@ def assumptions(config: StackConfig) -> list[dict[str, Any]]:
         {"name": "not counted", "value": "SQS interruption queue, EventBridge, Cost Anomaly Detection, AWS Budgets, Route 53 queries, cross-AZ traffic",
          "source": "within free tiers or below a dollar a month at this load"},
     ]
+
+
+def check(config: StackConfig) -> None:
+    """Raise ConfigError, naming the key, when the cost model cannot plan the stack: the model does not fit a GPU the
+    pools may launch, or a price or instance type is missing from the tables. Entry points call it right after
+    validating the config, so nothing is declared for a stack that cannot run."""
+    estimate(config)
+    max_monthly_gpu_spend(config)

@@ -18,7 +18,7 @@ from typing import Optional
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from stackconfig import ConfigError, from_stack_file, known_stacks
-from tools.cost import check as check_cost
+from tools.cost.model import check as check_cost
 
 from .checks import FAIL, Aws, Result, run_checks
 
