@@ -141,10 +141,11 @@ def _budget_warnings(config: StackConfig, budget: float, worst: float, e: Estima
 
 def summary(report: dict[str, Any]) -> list[str]:
     """The table `make plan` prints."""
-    lines = [f"{'category':<14} {'item':<64} {'quantity':>10} {'unit':<16} {'$/unit':>9} {'$/month':>10}"]
+    lines = [f"{'category':<14} {'item':<58} {'quantity':>10} {'unit':<22} {'$/unit':>9} {'$/month':>10}"]
     for item in report["items"]:
-        name = item["item"] if len(item["item"]) <= 64 else item["item"][:61] + "..."
-        lines.append(f"{item['category']:<14} {name:<64} {item['quantity']:>10,.1f} {item['unit'][:16]:<16} "
+        name = item["item"] if len(item["item"]) <= 58 else item["item"][:55] + "..."
+        unit = item["unit"] if len(item["unit"]) <= 22 else item["unit"][:21] + "~"
+        lines.append(f"{item['category']:<14} {name:<58} {item['quantity']:>10,.1f} {unit:<22} "
                      f"{item['unitUsd']:>9.4f} {item['monthlyUsd']:>10,.2f}")
     totals, units = report["totals"], report["unitCosts"]
     openai = report["openai"]
