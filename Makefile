@@ -7,7 +7,7 @@ ROUTER_VENV := .venv-router
 STACK ?= dev
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench clean
+.PHONY: plan plan-all test test-router bench versions clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+# Every pin with its source and what is newer; asks the package index which Python packages are behind.
+versions: $(VENV)/.installed
+	$(PY) -m tools.versions
 
 clean:
 	rm -rf build .pytest_cache
