@@ -2,24 +2,37 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The real LiteLLM proxy lives in a virtualenv of its own: its dependencies are not the program's.
+ROUTER_VENV := .venv-router
 STACK ?= dev
 REGION ?= us-east-1
+STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test bench cost-chart prices preflight clean
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+$(ROUTER_VENV)/.installed: requirements-router.txt
+	$(PYTHON) -m venv $(ROUTER_VENV)
+	$(ROUTER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-router.txt
+	touch $@
+
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan --stack $(STACK)
 
 plan-all: $(VENV)/.installed
-	for s in dev shadow rollout prod; do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/live_router
+
+# The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
+test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
+	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
@@ -35,6 +48,10 @@ prices: $(VENV)/.installed
 # Before the first `pulumi up`: quotas, instance offerings, reservations, EKS version, placeholders (AWS credentials).
 preflight: $(VENV)/.installed
 	$(PY) -m tools.preflight --stack $(STACK)
+
+# Every pin with its source and what is newer; asks the package index which Python packages are behind.
+versions: $(VENV)/.installed
+	$(PY) -m tools.versions
 
 clean:
 	rm -rf build .pytest_cache

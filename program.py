@@ -327,7 +327,9 @@ def build_router(
         RouterArgs(
             replicas=traffic.router.replicas,
             image=traffic.router.image,
-            litellm_config=litellm_config(traffic, cfg.serving, vllm.base_url, use_redis=store.has_cache),
+            litellm_config=litellm_config(traffic, cfg.serving, use_redis=store.has_cache),
+            self_hosted_api_base=vllm.base_url,
+            openai_api_base=traffic.openai_api_base,
             openai_api_key=cfg.openai_api_key.get_secret_value(),
             master_key=cfg.router_master_key.get_secret_value(),
             database_url=store.database_url,

@@ -623,6 +623,10 @@ class TrafficConfig(Section):
     kill_switch: bool = Field(False, description="true: every request goes to OpenAI at once, mirroring stops.")
     openai_models: list[OpenAIModelConfig] = Field(min_length=1, description="Model names clients use; each maps to the self-hosted model per the split.")
     fallback_to_openai: bool = Field(True, description="Send failed, timed-out or overloaded self-hosted requests to OpenAI.")
+    openai_api_base: str = Field(
+        "https://api.openai.com/v1", pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="OpenAI's base URL as the router reaches it (an egress proxy or a regional endpoint).",
+    )
     per_key_rpm: int = Field(60, ge=1, description="Default requests per minute per client API key.")
     max_key_rpm: int = Field(600, ge=1, description="Upper bound a generated key may ask for.")
     fallback: FallbackConfig = Field(default_factory=FallbackConfig)

@@ -113,6 +113,10 @@ def redact(value: Any) -> Any:
     if isinstance(value, dict):
         signature = value.get(rpc._special_sig_key)
         if signature == rpc._special_secret_sig:
+            # Keep the shape around the secret: a Secret's stringData stays a mapping of its keys.
+            inner = value.get("value")
+            if isinstance(inner, dict) and rpc._special_sig_key not in inner:
+                return {key: SECRET for key in inner}
             return SECRET
         if signature == rpc._special_resource_sig:
             return value.get("urn")

@@ -55,6 +55,12 @@ def test_cost_json_per_the_contract(dev_plan):
     assert cost["totals"]["awsMonthlyUsd"] > 0 and all(a["source"] for a in cost["assumptions"])
 
 
+def test_secrets_keep_their_shape(dev_plan):
+    secret = yaml.safe_load((dev_plan / "manifests" / "secret-llm-router-llm-router-env.yaml").read_text())
+    assert secret["kind"] == "Secret" and set(secret["stringData"]) == {"OPENAI_API_KEY", "LITELLM_MASTER_KEY", "DATABASE_URL"}
+    assert set(secret["stringData"].values()) == {"[secret]"}
+
+
 def test_every_stack_plans(tmp_path):
     for stack in ("shadow", "rollout", "prod"):
         assert plan.main(["--stack", stack, "--out", str(tmp_path), "--quiet"]) == 0

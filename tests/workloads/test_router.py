@@ -38,6 +38,8 @@ def router_plan(replicas: int, with_redis: bool, num_workers: int = 1, config_ma
                 replicas=replicas,
                 image=IMAGE,
                 litellm_config=config,
+                self_hosted_api_base="http://vllm.llm-serving.svc.cluster.local:8000/v1",
+                openai_api_base="https://egress.internal.example/openai/v1",
                 openai_api_key="sk-openai",
                 master_key="sk-master",
                 database_url=pulumi.Output.secret("postgresql://litellm:pw@db.example:5432/litellm"),
@@ -73,7 +75,8 @@ def env_names(plan: Plan) -> dict[str, str]:
 
 def test_secret_values_stay_secret(ha, single):
     for plan in (ha, single):
-        assert plan.k8s("Secret", "llm-router-env")["stringData"] == "[secret]"
+        string_data = plan.k8s("Secret", "llm-router-env")["stringData"]
+        assert string_data and set(string_data.values()) == {"[secret]"}, "keys stay, values are hidden"
         assert container(plan)["envFrom"] == [{"secretRef": {"name": "llm-router-env"}}]
 
 
@@ -85,7 +88,8 @@ def test_secret_holds_what_the_config_reads():
     from workloads.router.deployment import secret_env
 
     def build() -> None:
-        common = dict(replicas=2, image=IMAGE, litellm_config=CONFIG, openai_api_key="sk-openai", master_key="sk-master",
+        common = dict(replicas=2, image=IMAGE, litellm_config=CONFIG, self_hosted_api_base="http://v/v1",
+                      openai_api_base="https://o/v1", openai_api_key="sk-openai", master_key="sk-master",
                       database_url="postgresql://x", system_node_selector=SYSTEM, k8s_provider=None,
                       ingress_from_namespaces=["nginx-gateway"])
         with_cache = secret_env(RouterArgs(**common, redis=RouterRedis(host="h", port=6379, password="p")))
@@ -99,15 +103,25 @@ def test_secret_holds_what_the_config_reads():
     }
 
 
-def test_config_is_mounted_and_passed_to_the_proxy(ha):
+def test_config_and_hooks_are_mounted_and_passed_to_the_proxy(ha):
     config_map = ha.k8s("ConfigMap", "llm-router-config")
+    assert set(config_map["data"]) == {"config.yaml", "llm_platform_hooks.py"}
     assert yaml.safe_load(config_map["data"]["config.yaml"])["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
+    assert "class ReadinessGate" in config_map["data"]["llm_platform_hooks.py"]
     c = container(ha)
     assert "command" not in c
-    assert c["args"] == ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", "2"]
-    (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/app/config.yaml"]
+    assert c["args"] == ["--config", "/etc/litellm/config.yaml", "--port", "4000", "--num_workers", "2"]
+    (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/etc/litellm"]
+    assert "subPath" not in mount, "LiteLLM imports the hooks module from beside config.yaml"
     volumes = {v["name"]: v for v in ha.k8s("Deployment", "llm-router")["spec"]["template"]["spec"]["volumes"]}
-    assert volumes[mount["name"]]["configMap"]["name"] == "llm-router-config" and mount["subPath"] == "config.yaml"
+    assert volumes[mount["name"]]["configMap"]["name"] == "llm-router-config"
+
+
+def test_upstreams_come_from_the_environment(ha):
+    env = env_names(ha)
+    assert env["SELF_HOSTED_API_BASE"] == "http://vllm.llm-serving.svc.cluster.local:8000/v1"
+    assert env["OPENAI_API_BASE"] == "https://egress.internal.example/openai/v1"
+    assert env["LITELLM_LOCAL_MODEL_COST_MAP"] == "True", "no fetch of the price map from GitHub at start"
 
 
 def test_config_change_rolls_the_pods():
@@ -116,8 +130,20 @@ def test_config_change_rolls_the_pods():
 
     one, other = router_plan(1, False, config_marker="a"), router_plan(1, False, config_marker="b")
     assert checksum(one) != checksum(other)
-    text = one.k8s("ConfigMap", "llm-router-config")["data"]["config.yaml"]
-    assert checksum(one) == hashlib.sha256(text.encode()).hexdigest()
+    data = one.k8s("ConfigMap", "llm-router-config")["data"]
+    assert checksum(one) == hashlib.sha256((data["config.yaml"] + data["llm_platform_hooks.py"]).encode()).hexdigest()
+
+
+def test_a_replica_without_the_shared_valkey_does_not_start(ha, single):
+    pod = ha.k8s("Deployment", "llm-router")["spec"]["template"]["spec"]
+    (init,) = pod["initContainers"]
+    assert init["image"] == IMAGE and init["command"][:2] == ["python3", "-c"]
+    assert "ssl=True" in init["command"][2] and "ping()" in init["command"][2]
+    env = {e["name"]: e for e in init["env"]}
+    assert env["REDIS_HOST"]["value"].startswith("master.") and env["REDIS_PORT"]["value"] == "6379"
+    assert env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "llm-router-env", "key": "REDIS_PASSWORD"}
+    assert "envFrom" not in init, "the check sees the Valkey password and nothing else"
+    assert not single.k8s("Deployment", "llm-router")["spec"]["template"]["spec"]["initContainers"]
 
 
 def test_image_is_pinned_by_tag_and_digest(ha):
@@ -133,7 +159,7 @@ def test_unpinned_image_is_refused():
     with pytest.raises(Exception, match="pinned by digest"):
         def build() -> None:
             Router("router", RouterArgs(replicas=1, image="ghcr.io/berriai/litellm:v1.103.2", litellm_config=CONFIG,
-                                        openai_api_key="k", master_key="m", database_url="d", system_node_selector=SYSTEM,
+                                        self_hosted_api_base="http://v/v1", openai_api_base="https://o/v1", openai_api_key="k", master_key="m", database_url="d", system_node_selector=SYSTEM,
                                         k8s_provider=k8s_test_provider(), ingress_from_namespaces=["nginx-gateway"]))
 
         plan_of(build)
@@ -212,3 +238,14 @@ def test_everything_in_the_router_namespace(ha):
     for kind, name in [("Secret", "llm-router-env"), ("ConfigMap", "llm-router-config"), ("Deployment", "llm-router"),
                        ("Service", "llm-router"), ("NetworkPolicy", "llm-router-ingress"), ("ServiceMonitor", "llm-router")]:
         assert ha.k8s(kind, name)["metadata"]["namespace"] == "llm-router"
+
+
+def test_router_tests_run_the_litellm_release_the_image_runs():
+    from tests.conftest import ROOT
+    from stackconfig.model import RouterConfig
+
+    tag = RouterConfig().image.split(":")[1].split("@")[0].removeprefix("v")
+    pins = dict(line.split("==") for line in (ROOT / "requirements-router.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert pins["litellm[proxy]"] == tag
+    assert tag not in ("1.82.7", "1.82.8", "1.107.0"), "compromised releases"

@@ -6,7 +6,6 @@ from stackconfig import parse
 from tests.conftest import raw_config, set_dotted
 from workloads.router.routing import litellm_config, openai_fallback_group, self_hosted_share
 
-VLLM = "http://vllm.llm-serving.svc.cluster.local:8000/v1"
 
 
 def config_for(stack: str, **changes):
@@ -14,7 +13,7 @@ def config_for(stack: str, **changes):
     for dotted, value in changes.items():
         set_dotted(raw, f"llm-platform:traffic.{dotted}", value)
     cfg = parse(stack, raw)
-    return litellm_config(cfg.traffic, cfg.serving, VLLM, use_redis=cfg.traffic.router.replicas > 1)
+    return litellm_config(cfg.traffic, cfg.serving, use_redis=cfg.traffic.router.replicas > 1)
 
 
 @pytest.mark.parametrize("stack, share", [("dev", 100), ("shadow", 0), ("rollout", 25), ("prod", 95)])
@@ -42,7 +41,7 @@ def test_fallback_to_openai_when_self_hosted_serves(stack):
     assert config["router_settings"]["fallbacks"] == [{"gpt-4o-mini": [openai_fallback_group("gpt-4o-mini")]}]
     (fallback,) = [m for m in config["model_list"] if m["model_name"] == "gpt-4o-mini-openai"]
     assert fallback["litellm_params"] == {"model": "openai/gpt-4o-mini", "api_key": "os.environ/OPENAI_API_KEY",
-                                          "timeout": 120, "stream_timeout": 120}
+                                          "api_base": "os.environ/OPENAI_API_BASE", "timeout": 120, "stream_timeout": 120}
     assert 0 < config["router_settings"]["num_retries"] <= 5, "retries are bounded"
 
 
@@ -68,8 +67,20 @@ def test_self_hosted_deployment_points_at_vllm_with_the_served_name():
     config = config_for("rollout")
     (hosted,) = [m for m in config["model_list"] if m["model_name"] == "gpt-4o-mini" and m["model_info"]["backend"] == "self-hosted"]
     assert hosted["litellm_params"]["model"] == "hosted_vllm/qwen2.5-7b-instruct"
-    assert hosted["litellm_params"]["api_base"] == VLLM
+    assert hosted["litellm_params"]["api_base"] == "os.environ/SELF_HOSTED_API_BASE"
     assert hosted["litellm_params"]["weight"] == 25
+
+
+def test_shared_rate_limits_are_required_not_inferred():
+    coordination = config_for("prod")["general_settings"]["coordination_redis"]
+    assert coordination == {"host": "os.environ/REDIS_HOST", "port": "os.environ/REDIS_PORT",
+                            "password": "os.environ/REDIS_PASSWORD", "ssl": True}
+    assert "prometheus_system" in config_for("prod")["litellm_settings"]["service_callback"]
+    assert "coordination_redis" not in config_for("dev")["general_settings"], "one replica keeps its counters itself"
+
+
+def test_the_readiness_gate_hook_is_loaded_from_the_config_directory():
+    assert config_for("dev")["litellm_settings"]["callbacks"] == ["prometheus", "llm_platform_hooks.readiness_gate"]
 
 
 def test_per_key_limits_and_metrics():
@@ -94,3 +105,19 @@ def test_planned_router_config_carries_the_split(plans, stack, share):
     config_map = plans[stack].k8s("ConfigMap", "llm-router-config")
     config = yaml.safe_load(config_map["data"]["config.yaml"])
     assert self_hosted_share(config, "gpt-4o-mini") == share
+
+
+@pytest.mark.parametrize("stack", ["dev", "rollout", "prod"])
+def test_the_kill_switch_in_a_stack_file_reaches_the_deployed_router(stack):
+    """From Pulumi.<stack>.yaml to the ConfigMap the router reads: nothing self-hosted is left to route to."""
+    import yaml
+
+    from tests.conftest import plan_with
+
+    plan = plan_with(stack, {"llm-platform:traffic.killSwitch": True})
+    config = yaml.safe_load(plan.k8s("ConfigMap", "llm-router-config")["data"]["config.yaml"])
+    assert self_hosted_share(config, "gpt-4o-mini") == 0
+    assert {m["model_info"]["backend"] for m in config["model_list"]} == {"openai"}
+    assert "hosted_vllm" not in yaml.safe_dump(config)
+    # vLLM keeps running: switching back is one more `pulumi up`, with no cold start.
+    assert plan.k8s("Deployment", "vllm")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
@@ -20,7 +21,10 @@ import yaml
 from ..pod_access import ingress_only_from, service_monitor
 
 PORT = 4000
-CONFIG_PATH = "/app/config.yaml"
+# The ConfigMap is mounted as a directory: LiteLLM imports the hooks module from beside its config file.
+CONFIG_DIR = "/etc/litellm"
+CONFIG_PATH = f"{CONFIG_DIR}/config.yaml"
+HOOKS = Path(__file__).with_name("hooks") / "llm_platform_hooks.py"
 ENV_SECRET = "llm-router-env"
 CONFIG_MAP = "llm-router-config"
 NAME = "llm-router"
@@ -41,6 +45,8 @@ class RouterArgs:
     replicas: int
     image: str  # repository:tag@sha256:digest
     litellm_config: dict[str, Any]
+    self_hosted_api_base: str  # vLLM's Service, .../v1
+    openai_api_base: str
     openai_api_key: pulumi.Input[str]
     master_key: pulumi.Input[str]
     database_url: pulumi.Input[str]
@@ -73,7 +79,13 @@ def secret_env(args: RouterArgs) -> dict[str, pulumi.Output[str]]:
 
 def container_env(args: RouterArgs, redis: Optional[tuple[str, str]]) -> list[dict[str, Any]]:
     """``redis`` is the resolved (host, port) when the router shares state through a cache."""
-    env = [{"name": "LITELLM_LOG", "value": "INFO"}]
+    env = [
+        {"name": "LITELLM_LOG", "value": "INFO"},
+        {"name": "SELF_HOSTED_API_BASE", "value": args.self_hosted_api_base},
+        {"name": "OPENAI_API_BASE", "value": args.openai_api_base},
+        # Use the model price map shipped in the pinned image; never fetch one from GitHub at start.
+        {"name": "LITELLM_LOCAL_MODEL_COST_MAP", "value": "True"},
+    ]
     if redis is not None:
         host, port = redis
         env += [
@@ -91,7 +103,7 @@ def container_env(args: RouterArgs, redis: Optional[tuple[str, str]]) -> list[di
 def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, Any]:
     workers = args.num_workers
     volumes: list[dict[str, Any]] = [{"name": "config", "configMap": {"name": CONFIG_MAP}}]
-    mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_PATH, "subPath": "config.yaml", "readOnly": True}]
+    mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}]
     if workers > 1:
         volumes.append({"name": "prometheus", "emptyDir": {"sizeLimit": "256Mi"}})
         mounts.append({"name": "prometheus", "mountPath": PROMETHEUS_MULTIPROC_DIR})
@@ -108,6 +120,7 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
             "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": APP_LABELS},
         }],
+        "initContainers": [wait_for_valkey(args, redis)] if redis is not None else [],
         "containers": [{
             "name": "litellm",
             "image": args.image,
@@ -143,6 +156,39 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
     }
 
 
+# Run with the image's own Python and redis client: a replica that cannot reach the shared Valkey (TLS, AUTH)
+# does not start, rather than serve with per-pod rate limits.
+VALKEY_CHECK = """
+import os, time, redis
+client = redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]),
+                     password=os.environ["REDIS_PASSWORD"], ssl=True, socket_timeout=3, socket_connect_timeout=3)
+for attempt in range(30):
+    try:
+        client.ping()
+        raise SystemExit(0)
+    except redis.RedisError as err:
+        print(f"valkey not reachable yet ({type(err).__name__})", flush=True)
+        time.sleep(5)
+raise SystemExit("valkey unreachable for 150 s: refusing to start with per-pod rate limits")
+"""
+
+
+def wait_for_valkey(args: RouterArgs, redis: tuple[str, str]) -> dict[str, Any]:
+    host, port = redis
+    return {
+        "name": "wait-for-valkey",
+        "image": args.image,
+        "command": ["python3", "-c", VALKEY_CHECK],
+        "env": [
+            {"name": "REDIS_HOST", "value": host},
+            {"name": "REDIS_PORT", "value": port},
+            {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": ENV_SECRET, "key": "REDIS_PASSWORD"}}},
+        ],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    }
+
+
 class Router(pulumi.ComponentResource):
     service_name: str
     namespace: str
@@ -173,10 +219,11 @@ class Router(pulumi.ComponentResource):
         )
 
         text = config_yaml(args.litellm_config)
+        hooks = HOOKS.read_text()
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata={"name": CONFIG_MAP, "namespace": ns, "labels": APP_LABELS},
-            data={"config.yaml": text},
+            data={"config.yaml": text, HOOKS.name: hooks},
             opts=in_ns,
         )
 
@@ -197,7 +244,7 @@ class Router(pulumi.ComponentResource):
                 "template": {
                     "metadata": {
                         "labels": APP_LABELS,
-                        "annotations": {"checksum/config": hashlib.sha256(text.encode()).hexdigest()},
+                        "annotations": {"checksum/config": hashlib.sha256((text + hooks).encode()).hexdigest()},
                     },
                     "spec": spec,
                 },

@@ -20,13 +20,18 @@ from typing import Any
 from stackconfig.model import ServingConfig, TrafficConfig
 
 OPENAI_KEY_ENV = "os.environ/OPENAI_API_KEY"
+# Both upstreams come from the Deployment's environment, so one rendered config runs in the cluster, behind an
+# egress proxy, and against local fakes (tests, `make rehearse`).
+SELF_HOSTED_BASE_ENV = "os.environ/SELF_HOSTED_API_BASE"
+OPENAI_BASE_ENV = "os.environ/OPENAI_API_BASE"
+HOOKS_MODULE = "llm_platform_hooks"
 
 
 def openai_fallback_group(model_name: str) -> str:
     return f"{model_name}-openai"
 
 
-def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url: str, use_redis: bool) -> dict[str, Any]:
+def litellm_config(traffic: TrafficConfig, serving: ServingConfig, use_redis: bool) -> dict[str, Any]:
     share = traffic.effective_self_hosted_percent
     waking_needs_fallback = serving.replicas.min == 0 and serving.autoscaling.while_waking == "fallback"
     fallback_enabled = share > 0 and (traffic.fallback_to_openai or waking_needs_fallback)
@@ -34,7 +39,7 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
     fallback = traffic.fallback
     self_hosted_params = {
         "model": f"hosted_vllm/{serving.model.served_name}",
-        "api_base": vllm_base_url,
+        "api_base": SELF_HOSTED_BASE_ENV,
         # For a stream, stream_timeout bounds the wait for the first chunk; every try is counted by num_retries alone
         # (the OpenAI client inside LiteLLM would otherwise retry connection errors on its own, with backoff).
         "timeout": fallback.self_hosted_timeout_seconds,
@@ -48,6 +53,7 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
         openai_params = {
             "model": f"openai/{name}",
             "api_key": OPENAI_KEY_ENV,
+            "api_base": OPENAI_BASE_ENV,
             "timeout": fallback.openai_timeout_seconds,
             "stream_timeout": fallback.openai_timeout_seconds,
         }
@@ -87,19 +93,33 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
         "cooldown_time": fallback.cooldown_seconds,
         "fallbacks": fallbacks,
     }
+    general_settings: dict[str, Any] = {
+        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        "database_url": "os.environ/DATABASE_URL",
+        "proxy_batch_write_at": 10,
+    }
     if use_redis:
-        # Rate-limit counters and cooldowns shared by every router replica.
+        # Cooldowns shared by every router replica.
         router_settings.update({
             "redis_host": "os.environ/REDIS_HOST",
             "redis_port": "os.environ/REDIS_PORT",
             "redis_password": "os.environ/REDIS_PASSWORD",
         })
+        # Per-key rate limits and spend counters shared by every replica. Named explicitly, not inferred from
+        # REDIS_*: LiteLLM then treats an unreachable Valkey as an error (logs, litellm_redis_* metrics) instead of
+        # quietly counting per pod; the Deployment's init container refuses to start a replica without it.
+        general_settings["coordination_redis"] = {
+            "host": "os.environ/REDIS_HOST", "port": "os.environ/REDIS_PORT",
+            "password": "os.environ/REDIS_PASSWORD", "ssl": True,
+        }
 
     return {
         "model_list": model_list,
         "router_settings": router_settings,
         "litellm_settings": {
-            "callbacks": ["prometheus"],
+            "callbacks": ["prometheus", f"{HOOKS_MODULE}.readiness_gate"],
+            # Redis and database health as metrics (litellm_redis_*), for the alerts.
+            "service_callback": ["prometheus_system"],
             # Scraped from inside the cluster only; the NetworkPolicy limits who reaches :4000.
             "require_auth_for_metrics_endpoint": False,
             "drop_params": True,
@@ -107,11 +127,7 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
             "default_key_generate_params": {"rpm_limit": traffic.per_key_rpm},
             "upperbound_key_generate_params": {"rpm_limit": traffic.max_key_rpm},
         },
-        "general_settings": {
-            "master_key": "os.environ/LITELLM_MASTER_KEY",
-            "database_url": "os.environ/DATABASE_URL",
-            "proxy_batch_write_at": 10,
-        },
+        "general_settings": general_settings,
     }
 
 
