@@ -22,6 +22,8 @@ from infra.router_store import RouterStore, RouterStoreArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
+from tools.cost.live_prices import gpu_node_hourly_prices
+from tools.cost.model import monthly_budget_usd, openai_bill
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.edge import BackendRef, Edge, EdgeArgs
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
@@ -195,7 +197,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         CostAlarmsArgs(
             stack=cfg.stack,
             cost_tag_key=COST_TAG_KEY,
-            monthly_limit_usd=cfg.budget.monthly_limit_usd,
+            monthly_limit_usd=monthly_budget_usd(cfg),
             actual_thresholds_percent=list(cfg.budget.actual_thresholds_percent),
             forecast_thresholds_percent=list(cfg.budget.forecast_thresholds_percent),
             emails=list(cfg.budget.notification_emails),
@@ -277,12 +279,13 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
 
 
 def openai_monthly_budget_usd(cfg: StackConfig) -> float | None:
-    """What the phase sets aside for OpenAI a month: config, else the OpenAI-answered share of the budget."""
+    """What the phase sets aside for OpenAI a month: config, else the cost model's OpenAI bill for the phase's load
+    plus the budget's headroom; None where OpenAI answers nothing."""
     alerts = cfg.observability.alerts
     if alerts.openai_monthly_budget_usd is not None:
         return alerts.openai_monthly_budget_usd
-    openai_share = 100 - cfg.traffic.effective_self_hosted_percent
-    return round(cfg.budget.monthly_limit_usd * openai_share / 100, 2) if openai_share > 0 else None
+    bill = openai_bill(cfg).monthly_usd
+    return round(bill * (1 + cfg.budget.headroom_percent / 100), 2) if bill > 0 else None
 
 
 def rule_parameters(cfg: StackConfig) -> RuleParameters:
@@ -312,6 +315,10 @@ def rule_parameters(cfg: StackConfig) -> RuleParameters:
         fallback_model_id_pattern=f".+{FALLBACK_ID_SUFFIX}" if fallback_ids else None,
         router_shares_state=True if cfg.traffic.router.replicas > 1 else None,
         openai_monthly_budget_usd=openai_monthly_budget_usd(cfg),
+        gpu_node_hourly_prices=tuple(
+            (instance_type, capacity_type, price)
+            for (instance_type, capacity_type), price in gpu_node_hourly_prices(cfg).items()
+        ),
     )
 
 

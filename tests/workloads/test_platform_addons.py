@@ -171,6 +171,11 @@ def test_keda_is_pinned_on_system_nodes_with_service_monitors(plan):
         assert values["prometheus"][part]["serviceMonitor"]["enabled"] is True, part
 
 
+def test_no_namespace_admin_gets_rights_on_keda_objects(plan):
+    # CVE-2026-77524 (KEDA <= 2.20.2) is reached by creating a TriggerAuthentication; see docs/versions.md.
+    assert plan.helm("keda")["values"]["rbac"] == {"aggregateToDefaultRoles": False}
+
+
 # --- all of them --------------------------------------------------------------------------------------------
 
 

@@ -105,3 +105,19 @@ def test_planned_router_config_carries_the_split(plans, stack, share):
     config_map = plans[stack].k8s("ConfigMap", "llm-router-config")
     config = yaml.safe_load(config_map["data"]["config.yaml"])
     assert self_hosted_share(config, "gpt-4o-mini") == share
+
+
+@pytest.mark.parametrize("stack", ["dev", "rollout", "prod"])
+def test_the_kill_switch_in_a_stack_file_reaches_the_deployed_router(stack):
+    """From Pulumi.<stack>.yaml to the ConfigMap the router reads: nothing self-hosted is left to route to."""
+    import yaml
+
+    from tests.conftest import plan_with
+
+    plan = plan_with(stack, {"llm-platform:traffic.killSwitch": True})
+    config = yaml.safe_load(plan.k8s("ConfigMap", "llm-router-config")["data"]["config.yaml"])
+    assert self_hosted_share(config, "gpt-4o-mini") == 0
+    assert {m["model_info"]["backend"] for m in config["model_list"]} == {"openai"}
+    assert "hosted_vllm" not in yaml.safe_dump(config)
+    # vLLM keeps running: switching back is one more `pulumi up`, with no cold start.
+    assert plan.k8s("Deployment", "vllm")

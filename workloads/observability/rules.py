@@ -43,10 +43,14 @@ class RuleParameters:
     fallback_model_id_pattern: Optional[str] = None  # None where the router has no OpenAI fallback
     router_shares_state: Optional[bool] = None  # True where router replicas share limits through Valkey
     openai_monthly_budget_usd: Optional[float] = None  # None where OpenAI answers nothing
+    # USD per node-hour by (instance type, capacity type), from the cost model's tables (tools/cost/live_prices.py).
+    gpu_node_hourly_prices: tuple[tuple[str, str, float], ...] = ()
 
     def placeholders(self) -> dict[str, Optional[str]]:
         values: dict[str, Optional[str]] = {}
         for field in dataclasses.fields(self):
+            if field.name == "gpu_node_hourly_prices":
+                continue
             value = getattr(self, field.name)
             values[to_camel(field.name)] = None if value is None else _text(value)
         # Derived units: PromQL compares seconds and ratios.
@@ -72,11 +76,29 @@ def runbook_anchor(alert: str) -> str:
     return alert.lower()
 
 
+PRICE_METRIC = "llm_platform:gpu_instance_hourly_price_usd"
+
+
+def price_rules(parameters: RuleParameters) -> dict[str, Any]:
+    """A constant series per (instance type, capacity type) the pools may launch: the price the Cost dashboard and
+    llm_platform:gpu_nodes_hourly_usd multiply running nodes by."""
+    return {
+        "name": "llm-platform.prices",
+        # Recorded at the group's default interval like any rule: a recorded series goes stale 5 minutes after its
+        # last sample, so a longer interval would leave gaps.
+        "rules": [
+            {"record": PRICE_METRIC, "expr": f"vector({price:g})",
+             "labels": {"instance_type": instance_type, "capacity_type": capacity_type}}
+            for instance_type, capacity_type, price in sorted(parameters.gpu_node_hourly_prices)
+        ],
+    }
+
+
 def render_rule_groups(parameters: RuleParameters) -> list[dict[str, Any]]:
     """The rule groups for one stack, as Prometheus and promtool read them (``groups:`` in a rule file)."""
     values = parameters.placeholders()
     groups = copy.deepcopy(yaml.safe_load(RULES_FILE.read_text())["groups"])
-    rendered = []
+    rendered = [price_rules(parameters)] if parameters.gpu_node_hourly_prices else []
     for group in groups:
         rules = []
         for rule in group["rules"]:

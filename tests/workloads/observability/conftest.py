@@ -20,6 +20,7 @@ UNIT_TEST_PARAMETERS = RuleParameters(
     prometheus_retention="15d", serving_namespace="llm-serving", vllm_deployment="vllm",
     storage_namespaces=("monitoring", "logging"), vllm_min_replicas=2, min_requests_per_second=0.5,
     fallback_model_id_pattern=".+-openai-fallback", router_shares_state=True, openai_monthly_budget_usd=2000.0,
+    gpu_node_hourly_prices=(("g6e.xlarge", "spot", 1.1166), ("g6e.xlarge", "reserved", 1.861)),
 )
 
 

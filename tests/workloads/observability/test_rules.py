@@ -110,8 +110,14 @@ def test_which_alerts_a_phase_has(plans, stack, present, absent):
     assert not absent & names
 
 
-@pytest.mark.parametrize("stack, budget", [("shadow", 5000), ("rollout", 11250), ("prod", 2000)])
-def test_openai_budget_is_the_openai_answered_share_of_the_monthly_budget(plans, stack, budget):
+@pytest.mark.parametrize("stack", ["shadow", "rollout", "prod"])
+def test_openai_budget_is_the_cost_models_openai_bill_plus_headroom(plans, stack):
+    from stackconfig import from_stack_file
+    from tools.cost.model import openai_bill
+
+    config = from_stack_file(stack, ROOT)
+    budget = round(openai_bill(config).monthly_usd * (1 + config.budget.headroom_percent / 100), 2)
+    assert budget > 0
     expr = alerts(plans[stack])["OpenAISpendAboveBudgetShare"]["expr"]
     assert expr.rstrip().endswith(f"> {budget:g}")
 
