@@ -25,7 +25,7 @@ from stackconfig.versions import EKS_ADDON_VERSIONS
 from tools.cost.live_prices import gpu_node_hourly_prices
 from tools.cost.model import monthly_budget_usd, openai_bill
 from workloads.autoscaling import Keda, KedaArgs
-from workloads.edge import BackendRef, Edge, EdgeArgs
+from workloads.edge import BackendRef, Edge, EdgeArgs, PublicService
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
 from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
 from workloads.monitoring import NAMESPACE as MONITORING_NAMESPACE
@@ -33,6 +33,8 @@ from workloads.monitoring import PROMETHEUS_URL, STORAGE_CLASS, Monitoring, Moni
 from workloads.observability.alerting import SERVICE_ACCOUNT as ALERTMANAGER_SERVICE_ACCOUNT
 from workloads.observability.alerting import AlertingArgs
 from workloads.observability.component import Observability, ObservabilityArgs
+from workloads.observability.grafana import SERVICE_NAME as GRAFANA_SERVICE
+from workloads.observability.grafana import SERVICE_PORT as GRAFANA_PORT
 from workloads.observability.grafana import GrafanaArgs, dashboard_documents
 from workloads.observability.logs import LOKI_URL
 from workloads.observability.logs import NAMESPACE as LOGGING_NAMESPACE
@@ -253,6 +255,9 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             # Only the backends' namespaces, not their pods: the edge comes up while the router's database is
             # still being created and vLLM waits for a GPU node.
             backend_namespaces=(router.namespace_resource, serving_namespace),
+            grafana=PublicService(
+                observability.grafana.hostname, BackendRef(GRAFANA_SERVICE, MONITORING_NAMESPACE, GRAFANA_PORT)
+            ) if observability.grafana.hostname else None,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[karpenter, monitoring.release]),
     )

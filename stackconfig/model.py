@@ -793,6 +793,12 @@ class StackConfig(Section):
             )
         if serves_users and self.traffic.router.replicas < 2:
             raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
+        grafana_host = self.observability.grafana.hostname
+        if grafana_host is not None and grafana_host == self.traffic.edge.hostname:
+            raise CrossSectionError(
+                "llm-platform:observability.grafana.hostname",
+                f"is the API's host name ({grafana_host}); allowed: a name of its own, e.g. grafana.<your domain>",
+            )
         prefix = zone_id_prefix(self.region)
         for zone_id in self.network.zone_ids or []:
             if not zone_id.startswith(prefix + "-"):

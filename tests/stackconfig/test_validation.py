@@ -106,6 +106,8 @@ RULES = [
     ("Grafana admin password too short", {f"{NS}:grafanaAdminPassword": "admin123"}, f"{NS}:grafanaAdminPassword"),
     ("Grafana admin password missing", {f"{NS}:grafanaAdminPassword": None}, f"{NS}:grafanaAdminPassword"),
     ("Grafana host name malformed", {f"{NS}:observability.grafana.hostname": "Grafana!"}, f"{NS}:observability.grafana.hostname"),
+    ("Grafana on the API's host name", {f"{NS}:observability.grafana.hostname": "llm.dev.example.com"},
+     f"{NS}:observability.grafana.hostname"),
     ("runbook URL not https", {f"{NS}:observability.runbookUrl": "docs/runbook.md"}, f"{NS}:observability.runbookUrl"),
     ("GPU idle window not in hours", {f"{NS}:observability.alerts.gpuIdleWindow": "90m"}, f"{NS}:observability.alerts.gpuIdleWindow"),
     ("error-rate threshold above 100 %", {f"{NS}:observability.alerts.errorRatePercent": 120}, f"{NS}:observability.alerts.errorRatePercent"),

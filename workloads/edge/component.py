@@ -12,7 +12,7 @@ from .gateway_api import gateway_api_crds
 from .load_balancer_controller import load_balancer_controller
 from .nginx_gateway import edge_namespace, nginx_gateway_fabric, nginx_gateway_monitors
 from .policies import edge_policies
-from .routes import llm_api_route
+from .routes import grafana_route, llm_api_route
 
 
 class Edge(pulumi.ComponentResource):
@@ -31,6 +31,8 @@ class Edge(pulumi.ComponentResource):
         edge = gateway(name, args, self, ngf, issuer_name=certs.issuer_name, issuer=certs.issuer)
         route = llm_api_route(name, args, self, edge)
         edge_policies(name, args, self, edge, route)
+        if args.grafana:
+            grafana_route(name, args, self, edge)
 
         self.hostname = pulumi.Output.from_input(args.edge.hostname)
         # Derived from the Gateway so that consumers wait until it exists.

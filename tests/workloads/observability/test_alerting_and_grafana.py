@@ -3,6 +3,7 @@ Pulumi secret, Prometheus and Loki as data sources; the scrape targets the platf
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import yaml
@@ -109,10 +110,33 @@ def test_grafana_queries_prometheus_and_loki(any_plan):
     assert "datasources" not in grafana.get("sidecar", {}), "the chart's default Prometheus data source stays on"
 
 
-def test_grafana_through_the_edge_uses_its_public_url_and_secure_cookies():
-    grafana = kps(plan_with("prod", {"llm-platform:observability.grafana.hostname": "grafana.acme.io"}))["grafana"]
+def test_grafana_is_inside_the_cluster_only_unless_a_host_name_is_set(any_plan):
+    gateway = any_plan.k8s("Gateway", "edge")
+    assert [listener["name"] for listener in gateway["spec"]["listeners"]] == ["https", "http"]
+    assert "server" not in kps(any_plan)["grafana"]["grafana.ini"]
+
+
+def test_grafana_through_the_edge_on_its_own_host_name_certificate_and_rate_limit():
+    plan = plan_with("prod", {"llm-platform:observability.grafana.hostname": "grafana.acme.io"})
+    grafana = kps(plan)["grafana"]
     assert grafana["grafana.ini"]["server"] == {"domain": "grafana.acme.io", "root_url": "https://grafana.acme.io/"}
     assert grafana["grafana.ini"]["security"]["cookie_secure"] is True
+    assert grafana["grafana.ini"]["auth.anonymous"]["enabled"] is False, "Grafana's login is what guards it"
+    (listener,) = [l for l in plan.k8s("Gateway", "edge")["spec"]["listeners"] if l["name"] == "grafana"]
+    assert (listener["hostname"], listener["protocol"], listener["port"]) == ("grafana.acme.io", "HTTPS", 443)
+    assert listener["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "grafana-tls"}]
+    route = plan.k8s("HTTPRoute", "grafana")["spec"]
+    assert route["parentRefs"] == [{"name": "edge", "sectionName": "grafana"}] and route["hostnames"] == ["grafana.acme.io"]
+    assert route["rules"][0]["backendRefs"] == [{"kind": "Service", "name": "kube-prometheus-stack-grafana", "namespace": "monitoring", "port": 80}]
+    grant = plan.k8s("ReferenceGrant", "nginx-gateway-to-kube-prometheus-stack-grafana")
+    assert grant["metadata"]["namespace"] == "monitoring"
+    assert grant["spec"]["to"] == [{"group": "", "kind": "Service", "name": "kube-prometheus-stack-grafana"}]
+    limit = plan.k8s("RateLimitPolicy", "grafana-rate-limit")["spec"]
+    assert limit["targetRefs"][0]["name"] == "grafana" and limit["rateLimit"]["local"]["rules"][0]["rate"] == "10r/s"
+    route53 = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy", "edge-cert-manager-inline").inputs["policy"])
+    (write,) = [s for s in route53["Statement"] if s["Sid"] == "WriteOnlyTheChallengeRecord"]
+    names = write["Condition"]["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"]
+    assert names == ["_acme-challenge.llm.example.com", "_acme-challenge.grafana.acme.io"]
 
 
 def test_eks_hidden_control_plane_parts_are_not_scraped(any_plan):
