@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 # The real LiteLLM proxy lives in a virtualenv of its own: its dependencies are not the program's.
 ROUTER_VENV := .venv-router
 STACK ?= dev
+REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions clean
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,18 @@ test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+# Cost per month against requests per month, every stack against OpenAI alone (docs/cost.md shows a copy).
+cost-chart: $(VENV)/.installed
+	$(PY) -m tools.cost.chart --out build/cost-chart.png
+
+# Refresh tools/cost/ec2/$(REGION).yaml from the AWS Price List API: needs AWS credentials (the plan never does).
+prices: $(VENV)/.installed
+	$(PY) -m tools.cost.refresh --region $(REGION)
+
+# Before the first `pulumi up`: quotas, instance offerings, reservations, EKS version, placeholders (AWS credentials).
+preflight: $(VENV)/.installed
+	$(PY) -m tools.preflight --stack $(STACK)
 
 # Every pin with its source and what is newer; asks the package index which Python packages are behind.
 versions: $(VENV)/.installed
