@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from stackconfig import ConfigError, StackConfig, from_stack_file
 
-from . import artifacts
+from . import artifacts, policy
 from .order import wave_lines
 from .recorder import Recording, record
 
@@ -39,6 +39,7 @@ class Report:
 # The policy pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1) and the
 # cost model adds "cost".
 REPORTS: dict[str, Report] = {}
+REPORTS["policy"] = Report("Policies (policies/; mandatory failures fail the plan)", policy.build, policy.summary)
 
 
 class _ArgumentParser(argparse.ArgumentParser):

@@ -1,0 +1,98 @@
+"""Money: a monthly budget that notifies someone, and cost allocation tags on everything AWS bills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from .base import MANDATORY, resource_policy, stack_policy
+from .props import UNKNOWN, get, is_map, items, peek, tags_of_provider
+
+BUDGET = "aws:budgets/budget:Budget"
+COST_TAG = "llm-platform/stack"
+# The tags program.default_tags puts on every AWS resource through the aws provider's defaultTags:
+# the budget and the anomaly monitor filter on COST_TAG; finance splits the bill by CostCenter.
+REQUIRED_TAGS = ("Project", "CostCenter", COST_TAG, "llm-platform/phase")
+UNTAGGABLE = frozenset(
+    yaml.safe_load((Path(__file__).with_name("data") / "untaggable_aws_types.yaml").read_text())["untaggable"]
+)
+
+
+def _notifies(notification) -> bool:
+    for key in ("subscriberSnsTopicArns", "subscriberEmailAddresses"):
+        subscribers = peek(notification, key)
+        if subscribers is UNKNOWN or items(subscribers):
+            return True
+    return False
+
+
+def _budget_problems(props) -> list[str]:
+    problems = []
+    if get(props, "budgetType") != "COST" or get(props, "timeUnit") != "MONTHLY":
+        problems.append("is not a MONTHLY COST budget")
+    if not any(_notifies(n) for n in items(get(props, "notifications"))):
+        problems.append("notifies nobody: add ACTUAL and FORECASTED notifications to an SNS topic or email addresses")
+    filters = [str(v) for f in items(get(props, "costFilters")) if get(f, "name") == "TagKeyValue"
+               for v in items(get(f, "values"))]
+    if not any(v.startswith(f"user:{COST_TAG}$") for v in filters):
+        problems.append(f"does not filter on the TagKeyValue 'user:{COST_TAG}$<stack>', so it does not watch this "
+                        f"stack's spend (activate {COST_TAG} as a cost allocation tag in Billing)")
+    return problems
+
+
+def _budget_notifications(args: StackValidationArgs, report: ReportViolation) -> None:
+    budgets = [r for r in args.resources if r.resource_type == BUDGET]
+    if not budgets:
+        report("this stack declares no AWS Budget; add a monthly COST budget filtered on the stack's "
+               f"'{COST_TAG}' cost allocation tag, with actual and forecast notifications (config llm-platform:budget)")
+        return
+    problems = {budget.urn: (budget, _budget_problems(budget.props)) for budget in budgets}
+    if any(not found for _, found in problems.values()):
+        return  # one budget watches this stack and tells someone
+    for urn, (budget, found) in problems.items():
+        report(f"AWS Budget {budget.name} {'; it '.join(found)}", urn)
+
+
+budget_with_notifications = stack_policy(
+    "budget-with-notifications",
+    "A monthly cost budget on the stack's cost allocation tag exists and notifies someone.",
+    MANDATORY,
+    _budget_notifications,
+    "Declare an aws.budgets.Budget (COST, MONTHLY) filtered on user:llm-platform/stack$<stack> with notifications.",
+)
+
+
+def _aws_taggable(resource_type: str) -> bool:
+    return resource_type.startswith("aws:") and resource_type not in UNTAGGABLE
+
+
+def _cost_tags(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    tags: dict[str, str] = {}
+    if args.provider is not None:
+        tags.update(tags_of_provider(args.provider.props))
+    for key in ("tags", "tagsAll"):
+        own = get(args.props, key)
+        if is_map(own):
+            tags.update({str(k): str(v) for k, v in own.items()})
+    missing = [key for key in REQUIRED_TAGS if not tags.get(key)]
+    if missing:
+        via = ("the default aws provider, which adds no default tags" if args.provider is None
+               or args.provider.name.startswith("default") else f"provider {args.provider.name}")
+        report(f"{args.resource_type.rsplit(':', 1)[-1]} {args.name} lacks the cost allocation tags "
+               f"{', '.join(missing)} (it is created through {via}); create it with the stack's aws provider, whose "
+               "defaultTags carry them (program.default_tags), or set them in its tags")
+
+
+cost_allocation_tags = resource_policy(
+    "cost-allocation-tags",
+    "Every taggable AWS resource carries the cost allocation tags (Project, CostCenter, llm-platform/stack, "
+    "llm-platform/phase).",
+    MANDATORY,
+    _aws_taggable,
+    _cost_tags,
+    "Create AWS resources through the stack's aws provider (defaultTags from program.default_tags) or tag them.",
+)
+
+POLICIES = [budget_with_notifications, cost_allocation_tags]
