@@ -61,9 +61,11 @@ def settings(args: ResourceValidationArgs) -> ClusterSettings:
             public_cidrs=[str(c) for c in items(get(props, "publicAccessCidrs"))] or ["0.0.0.0/0"],
             version=get(props, "version"),
         )
-    config = get(props, "encryptionConfig")
+    config = peek(props, "encryptionConfig")
     entries = items(config) if is_list(config) else [config] if is_map(config) else []
-    encrypts = any(
+    # pulumi-eks derives the whole block from the key ARN, so before the key exists it is unknown as a
+    # whole: it is set, to the one thing pulumi-eks encrypts (secrets).
+    encrypts = config is UNKNOWN or any(
         "secrets" in [str(r) for r in items(get(entry, "resources"))] and peek(entry, "provider", "keyArn") not in (None, "")
         for entry in entries
     )

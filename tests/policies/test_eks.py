@@ -88,10 +88,13 @@ def test_the_component_without_inputs_is_left_to_its_child():
 
 
 def test_a_key_arn_unknown_during_preview_still_counts_as_encryption():
-    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+    from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
     preview = child(encryptionConfig={"resources": ["secrets"], "provider": {"keyArn": UNKNOWN_STRING_VALUE}})
     assert check(eks.eks_secrets_encryption, "aws:eks/cluster:Cluster", preview) == []
+    # pulumi-eks builds the whole block from the key ARN: before the key exists it is unknown as a whole.
+    whole = child(encryptionConfig=UNKNOWN_OBJECT_VALUE)
+    assert check(eks.eks_secrets_encryption, "aws:eks/cluster:Cluster", whole) == []
 
 
 def test_version_must_be_pinned_known_and_in_standard_support(monkeypatch):
