@@ -16,7 +16,7 @@ from infra.cluster import Cluster, ClusterArgs
 from infra.cost_alarms import CostAlarms, CostAlarmsArgs
 from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, KarpenterArgs
 from infra.model_weights import ModelWeights, ModelWeightsArgs
-from infra.network import Network, NetworkArgs
+from infra.network import Network, NetworkArgs, Zone
 from infra.router_store import RouterStore, RouterStoreArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
@@ -55,17 +55,30 @@ def addon_versions(cfg: StackConfig) -> dict[str, str]:
     return pinned
 
 
+def pick_zones(names_by_id: dict[str, str], cfg: StackConfig) -> list[Zone]:
+    """The stack's zones: pinned by ID, or the region's first ones (the account decides which those are)."""
+    wanted = cfg.network.zone_ids or list(names_by_id)[: cfg.network.zone_count]
+    missing = [zone_id for zone_id in wanted if zone_id not in names_by_id]
+    if missing:
+        raise ValueError(
+            f"llm-platform:network.zoneIds: {', '.join(missing)} not available to this account in {cfg.region}; "
+            f"available: {', '.join(names_by_id)}"
+        )
+    return [Zone(name=names_by_id[zone_id], zone_id=zone_id) for zone_id in wanted]
+
+
 def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
     """Declare every resource of the stack; returns the stack outputs."""
     tags = default_tags(cfg)
     aws_provider = aws.Provider("aws", region=cfg.region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
-    zones = aws.get_availability_zones(
+    available = aws.get_availability_zones(
         state="available",
         filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
         opts=pulumi.InvokeOptions(provider=aws_provider),
-    ).names[: cfg.network.az_count]
+    )
+    zones = pick_zones(dict(zip(available.zone_ids, available.names)), cfg)
 
     network = Network(
         "network",
@@ -73,7 +86,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             cluster_name=cfg.cluster_name,
             region=cfg.region,
             cidr=cfg.network.vpc_cidr,
-            availability_zones=list(zones),
+            zones=zones,
             nat_per_az=cfg.network.nat_gateways == "perAz",
             interface_endpoints=list(cfg.network.interface_endpoints),
         ),
@@ -291,7 +304,7 @@ def build_router(
             redis=redis,
             namespace=ROUTER_NAMESPACE,
             metrics_namespace=MONITORING_NAMESPACE,
-            request_timeout_seconds=traffic.fallback.timeout_seconds,
+            request_timeout_seconds=traffic.worst_case_first_byte_seconds,
         ),
         opts=pulumi.ResourceOptions(depends_on=depends_on),
     )

@@ -10,23 +10,33 @@ import pulumi_aws as aws
 
 
 @dataclass(frozen=True)
+class Zone:
+    name: str  # us-east-1a: what subnets are created in
+    zone_id: str  # use1-az1: the same physical zone in every account, and the subnet's slot in the VPC
+
+    @property
+    def slot(self) -> int:
+        return int(self.zone_id.rsplit("az", 1)[1]) - 1
+
+
+@dataclass(frozen=True)
 class NetworkArgs:
     cluster_name: str
     region: str
     cidr: str
-    availability_zones: list[str]
+    zones: list[Zone]
     nat_per_az: bool
     interface_endpoints: list[str] = field(default_factory=list)
 
 
-def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
-    """Private subnets get an eighth of the VPC each (room for VPC-CNI pod IPs);
-    public subnets share the last eighth, since only load balancers and NAT live there."""
-    vpc = ipaddress.IPv4Network(vpc_cidr)
-    eighths = list(vpc.subnets(prefixlen_diff=3))
-    private = [str(net) for net in eighths[:az_count]]
-    public = [str(net) for net in list(eighths[-1].subnets(prefixlen_diff=3))[:az_count]]
-    return private, public
+def subnet_cidrs(vpc_cidr: str, zone: Zone) -> tuple[str, str]:
+    """The (private, public) CIDRs of one zone, fixed by its zone ID, so adding or removing a zone never moves
+    another zone's subnets. Private subnets get an eighth of the VPC each (room for VPC-CNI pod IPs); public
+    subnets share the last eighth, since only load balancers and NAT live there."""
+    eighths = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=3))
+    if not 0 <= zone.slot < len(eighths) - 1:
+        raise ValueError(f"zone {zone.zone_id} has no subnet slot; allowed: az1 to az{len(eighths) - 1}")
+    return str(eighths[zone.slot]), str(list(eighths[-1].subnets(prefixlen_diff=3))[zone.slot])
 
 
 class Network(pulumi.ComponentResource):
@@ -59,18 +69,20 @@ class Network(pulumi.ComponentResource):
             opts=vpc_opts,
         )
 
-        private_cidrs, public_cidrs = subnet_cidrs(args.cidr, len(args.availability_zones))
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
         nat_gateways: list[aws.ec2.NatGateway] = []
         private_route_tables: list[aws.ec2.RouteTable] = []
 
-        for index, az in enumerate(args.availability_zones):
+        # Resource names carry the zone ID: it names the same zone whatever the account's name mapping.
+        for index, zone in enumerate(args.zones):
+            private_cidr, public_cidr = subnet_cidrs(args.cidr, zone)
+            az = zone.zone_id
             public = aws.ec2.Subnet(
                 f"{name}-public-{az}",
                 vpc_id=vpc.id,
-                cidr_block=public_cidrs[index],
-                availability_zone=az,
+                cidr_block=public_cidr,
+                availability_zone_id=zone.zone_id,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{args.cluster_name}-public-{az}", "kubernetes.io/role/elb": "1", **cluster_tag},
                 opts=vpc_opts,
@@ -95,8 +107,8 @@ class Network(pulumi.ComponentResource):
             private = aws.ec2.Subnet(
                 f"{name}-private-{az}",
                 vpc_id=vpc.id,
-                cidr_block=private_cidrs[index],
-                availability_zone=az,
+                cidr_block=private_cidr,
+                availability_zone_id=zone.zone_id,
                 tags={
                     "Name": f"{args.cluster_name}-private-{az}",
                     "kubernetes.io/role/internal-elb": "1",

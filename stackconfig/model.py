@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic.alias_generators import to_camel
 
 from .errors import CrossSectionError
-from .regions import AWS_REGIONS
+from .regions import AWS_REGIONS, zone_id_prefix
 from .versions import SUPPORTED_CLUSTER_VERSIONS
 
 DURATION = r"^([0-9]+(s|m|h))+$|^Never$"
+# Private subnets take one eighth of the VPC per zone slot (see infra/network.py); the last eighth holds the public ones.
+SUBNET_SLOTS = 7
 
 
 class Section(BaseModel):
@@ -38,8 +40,16 @@ class Section(BaseModel):
 # --- AWS layer -------------------------------------------------------------
 
 
+ZONE_ID = r"^[a-z]{2,6}[0-9]-az[0-9]{1,2}$"
+
+
 class NetworkConfig(Section):
-    az_count: int = Field(2, ge=2, le=6, description="Availability zones to spread subnets over (prod: 3).")
+    az_count: int = Field(2, ge=2, le=6, description="Availability zones to spread subnets over (prod: 3); with zoneIds, their count.")
+    zone_ids: Optional[list[str]] = Field(
+        None,
+        description="Pin the zones by zone ID (e.g. use1-az1): zone names map to different zones in each account, "
+                    "and not every zone offers every GPU type. Default: the region's first azCount zones.",
+    )
     vpc_cidr: str = Field("10.40.0.0/16", description="IPv4 CIDR of the VPC, /16 to /20.")
     nat_gateways: Literal["single", "perAz"] = Field(
         "single", description="`perAz` keeps egress up when one AZ fails; `single` saves ~$33/month per AZ."
@@ -48,6 +58,35 @@ class NetworkConfig(Section):
         default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "sqs"],
         description="Interface VPC endpoints for private nodes (the S3 gateway endpoint is always created).",
     )
+
+    @field_validator("zone_ids")
+    @classmethod
+    def _zone_ids(cls, values: Optional[list[str]]) -> Optional[list[str]]:
+        if values is None:
+            return values
+        for zone_id in values:
+            if not re.fullmatch(ZONE_ID, zone_id):
+                raise ValueError(f"{zone_id!r} is not an availability zone ID; allowed: IDs such as use1-az1 (aws ec2 describe-availability-zones)")
+            if int(zone_id.rsplit("az", 1)[1]) > SUBNET_SLOTS:
+                raise ValueError(f"{zone_id!r} has a zone number above {SUBNET_SLOTS}; allowed: az1 to az{SUBNET_SLOTS}")
+        if len(set(values)) != len(values):
+            raise ValueError("lists a zone twice; allowed: distinct zone IDs")
+        if len({zone_id.split("-az")[0] for zone_id in values}) != 1:
+            raise ValueError("mixes regions; allowed: zone IDs of the stack's region only")
+        return values
+
+    @model_validator(mode="after")
+    def _zone_count(self) -> "NetworkConfig":
+        if self.zone_ids is not None:
+            if not 2 <= len(self.zone_ids) <= 6:
+                raise ValueError(f"zoneIds has {len(self.zone_ids)} zones; allowed: 2 to 6")
+            if "az_count" in self.model_fields_set and self.az_count != len(self.zone_ids):
+                raise ValueError(f"azCount ({self.az_count}) differs from the {len(self.zone_ids)} zoneIds; allowed: leave azCount out or make them agree")
+        return self
+
+    @property
+    def zone_count(self) -> int:
+        return len(self.zone_ids) if self.zone_ids is not None else self.az_count
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -141,21 +180,40 @@ class DisruptionBudget(Section):
         return self
 
 
+class CapacityReservation(Section):
+    """An On-Demand Capacity Reservation or Capacity Block the reserved pool launches into."""
+
+    id: str = Field(pattern=r"^cr-[0-9a-f]{8,17}$", description="cr- followed by 8 to 17 hex digits.")
+    zone_id: Optional[str] = Field(None, pattern=ZONE_ID, description="The reservation's zone ID; must be one of network.zoneIds.")
+    instance_type: Optional[str] = Field(None, pattern=r"^[gp][0-9][a-z0-9-]*\.[a-z0-9]+$", description="The reserved instance type; must be one the pool may launch.")
+    hourly_price_usd: Optional[float] = Field(
+        None, gt=0,
+        description="What the reservation bills per instance-hour, for the cost model: a Capacity Block's purchase "
+                    "price divided by its hours. Unset: an On-Demand Capacity Reservation, billed at the on-demand price "
+                    "whether used or not.",
+    )
+
+
 class GpuPoolConfig(Section):
     """One Karpenter NodePool of GPU nodes."""
 
     instance_families: list[str] = Field(default_factory=list, description="EC2 instance families, e.g. g6, g6e, p5.")
     instance_types: list[str] = Field(default_factory=list, description="Exact instance types (a reservation's type).")
+    instance_sizes: list[str] = Field(
+        default_factory=list,
+        description="Instance sizes the pool may launch (e.g. xlarge, 2xlarge, 4xlarge); empty: any. With instanceFamilies "
+                    "this bounds the most expensive node, and so the pool's worst-case cost at its gpuLimit.",
+    )
     max_gpus_per_node: int = Field(8, ge=1, le=8, description="Largest GPU count per node the pool may launch.")
-    gpu_limit: int = Field(ge=1, description="Cap on GPUs across the pool: the phase's cost cap.")
+    gpu_limit: int = Field(ge=0, description="Cap on GPUs across the pool: the phase's cost cap (0 stops the pool launching).")
     weight: int = Field(10, ge=1, le=100, description="Karpenter prefers pools with higher weight.")
     on_demand_fallback: bool = Field(False, description="Spot pool only: may launch on-demand when spot is short.")
     consolidate_after: str = Field("15m", pattern=DURATION, description="How long a node must be empty before removal.")
     expire_after: str = Field("720h", pattern=DURATION)
     termination_grace_period: str = Field("2h", pattern=r"^([0-9]+(s|m|h))+$")
     disruption_budgets: list[DisruptionBudget] = Field(default_factory=lambda: [DisruptionBudget(nodes="1")])
-    capacity_reservation_ids: list[str] = Field(default_factory=list)
-    capacity_reservation_tags: dict[str, str] = Field(default_factory=dict)
+    capacity_reservations: list[CapacityReservation] = Field(default_factory=list, description="Reservations selected by id.")
+    capacity_reservation_tags: dict[str, str] = Field(default_factory=dict, description="Reservations selected by tags.")
 
     @field_validator("instance_families")
     @classmethod
@@ -165,19 +223,34 @@ class GpuPoolConfig(Section):
                 raise ValueError(f"{family!r} is not a GPU instance family; allowed: g and p families such as g6, g6e, p5")
         return values
 
-    @field_validator("capacity_reservation_ids")
+    @field_validator("instance_sizes")
     @classmethod
-    def _reservation_ids(cls, values: list[str]) -> list[str]:
-        for rid in values:
-            if not re.fullmatch(r"cr-[0-9a-f]{8,17}", rid):
-                raise ValueError(f"{rid!r} is not a capacity reservation id; allowed: cr- followed by 8 to 17 hex digits")
+    def _sizes(cls, values: list[str]) -> list[str]:
+        for size in values:
+            if not re.fullmatch(r"(metal(-[0-9]+xl)?|[0-9]*x?large|medium|small)", size):
+                raise ValueError(f"{size!r} is not an instance size; allowed: sizes such as xlarge, 2xlarge, 12xlarge, 48xlarge")
         return values
 
     @model_validator(mode="after")
     def _some_instances(self) -> "GpuPoolConfig":
         if not self.instance_families and not self.instance_types:
             raise ValueError("neither instanceFamilies nor instanceTypes is set; allowed: at least one of them")
+        for reservation in self.capacity_reservations:
+            if reservation.instance_type and not self.may_launch(reservation.instance_type):
+                raise ValueError(
+                    f"reservation {reservation.id} is for {reservation.instance_type}, which this pool does not launch; "
+                    "allowed: a type the pool's instanceTypes, instanceFamilies and instanceSizes all admit"
+                )
         return self
+
+    def may_launch(self, instance_type: str) -> bool:
+        """As Karpenter reads the pool's requirements: every list that is set must admit the type."""
+        family, _, size = instance_type.partition(".")
+        return (
+            (not self.instance_types or instance_type in self.instance_types)
+            and (not self.instance_families or family in self.instance_families)
+            and (not self.instance_sizes or size in self.instance_sizes)
+        )
 
 
 class ReservedGpuPoolConfig(GpuPoolConfig):
@@ -185,9 +258,9 @@ class ReservedGpuPoolConfig(GpuPoolConfig):
 
     @model_validator(mode="after")
     def _needs_reservations(self) -> "ReservedGpuPoolConfig":
-        if not self.capacity_reservation_ids and not self.capacity_reservation_tags:
+        if not self.capacity_reservations and not self.capacity_reservation_tags:
             raise ValueError(
-                "a reserved pool has no reservations; allowed: capacityReservationIds or capacityReservationTags"
+                "a reserved pool has no reservations; allowed: capacityReservations or capacityReservationTags"
             )
         if self.on_demand_fallback:
             raise ValueError("onDemandFallback applies to the spot pool only; allowed: false for the reserved pool")
@@ -205,9 +278,13 @@ class GpuPoolsConfig(Section):
                 f"reserved.weight ({self.reserved.weight}) must be above spot.weight ({self.spot.weight}); "
                 "allowed: reserved capacity is paid for anyway, so it is preferred"
             )
-        if self.spot.capacity_reservation_ids or self.spot.capacity_reservation_tags:
+        if self.spot.capacity_reservations or self.spot.capacity_reservation_tags:
             raise ValueError("spot pool cannot select capacity reservations; allowed: put them under reserved")
         return self
+
+    @property
+    def total_gpu_limit(self) -> int:
+        return self.spot.gpu_limit + (self.reserved.gpu_limit if self.reserved is not None else 0)
 
 
 class KarpenterConfig(Section):
@@ -240,6 +317,26 @@ class BudgetConfig(Section):
         for email in values:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
                 raise ValueError(f"{email!r} is not an email address")
+        return values
+
+
+class CostModelConfig(Section):
+    """Assumptions of the cost model and capacity planner (tools/cost); the price tables are tools/cost/*.yaml."""
+
+    on_demand_hourly_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description="EC2 on-demand USD per instance-hour by instance type, for types or regions the shipped table "
+                    "(tools/cost/ec2/<region>.yaml) lacks; these take precedence over it.",
+    )
+
+    @field_validator("on_demand_hourly_usd")
+    @classmethod
+    def _prices(cls, values: dict[str, float]) -> dict[str, float]:
+        for instance_type, price in values.items():
+            if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9-]+", instance_type):
+                raise ValueError(f"{instance_type!r} is not an EC2 instance type; allowed: names such as g6e.xlarge")
+            if price <= 0:
+                raise ValueError(f"{instance_type}: {price} is not a price; allowed: USD per hour above 0")
         return values
 
 
@@ -327,16 +424,31 @@ class EdgeConfig(Section):
     hostname: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="Public host name of the API.")
     tls: TlsConfig = Field(default_factory=TlsConfig)
     max_body_size: str = Field("10m", pattern=r"^\d{1,4}(k|m)?$", description="Largest request body (NGINX size).")
-    read_timeout: str = Field("600s", pattern=r"^[0-9]{1,4}(ms|s|m|h)?$", description="Upstream read timeout: long enough for streamed (SSE) answers.")
+    read_timeout: str = Field("600s", pattern=r"^[0-9]{1,4}(ms|s|m|h)?$", description="Upstream read timeout (NGINX: between two reads): long enough for streamed (SSE) answers and for the fallback to answer.")
     rate_limit_per_client: str = Field("20r/s", pattern=r"^[0-9]+r/(s|m)$", description="Per client IP, NGINX rate.")
     rate_limit_burst: int = Field(40, ge=0)
     replicas: int = Field(2, ge=1, le=20)
     allowed_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1, description="Client CIDRs the NLB accepts.")
 
+    @property
+    def read_timeout_seconds(self) -> float:
+        """NGINX time units: no unit means seconds."""
+        number, unit = re.fullmatch(r"([0-9]+)(ms|s|m|h)?", self.read_timeout).groups()
+        return int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[unit]
+
+
+# The fallback must answer well inside the edge's read timeout (NGINX cuts a silent upstream after it).
+FALLBACK_SHARE_OF_READ_TIMEOUT = 0.8
+
 
 class FallbackConfig(Section):
     num_retries: int = Field(1, ge=0, le=5, description="Retries on the same group before falling back.")
-    timeout_seconds: int = Field(600, ge=5, le=3600, description="Whole-request timeout, streaming included.")
+    self_hosted_timeout_seconds: int = Field(
+        90, ge=5, le=1800,
+        description="Per attempt on vLLM: the whole answer, or the first token of a stream. A hung vLLM costs "
+                    "(numRetries + 1) times this before OpenAI is asked.",
+    )
+    openai_timeout_seconds: int = Field(120, ge=5, le=1800, description="Per attempt on OpenAI, same meaning.")
     allowed_fails: int = Field(3, ge=1, description="Failures in a minute before a deployment cools down.")
     cooldown_seconds: int = Field(30, ge=1, le=3600)
 
@@ -379,7 +491,20 @@ class TrafficConfig(Section):
     def _limits(self) -> "TrafficConfig":
         if self.per_key_rpm > self.max_key_rpm:
             raise ValueError(f"perKeyRpm ({self.per_key_rpm}) is above maxKeyRpm ({self.max_key_rpm}); allowed: perKeyRpm <= maxKeyRpm")
+        budget, read_timeout = self.worst_case_first_byte_seconds, self.edge.read_timeout_seconds
+        if budget > FALLBACK_SHARE_OF_READ_TIMEOUT * read_timeout:
+            raise CrossSectionError(
+                "llm-platform:traffic.fallback",
+                f"(numRetries + 1) x selfHostedTimeoutSeconds + openaiTimeoutSeconds is {budget} s, more than "
+                f"{FALLBACK_SHARE_OF_READ_TIMEOUT:.0%} of edge.readTimeout ({read_timeout} s): the edge would cut the client "
+                "before the fallback answers; allowed: shorter timeouts, fewer retries or a longer edge.readTimeout",
+            )
         return self
+
+    @property
+    def worst_case_first_byte_seconds(self) -> int:
+        """How long a client may wait for its first byte when vLLM hangs: every self-hosted try, then OpenAI."""
+        return (self.fallback.num_retries + 1) * self.fallback.self_hosted_timeout_seconds + self.fallback.openai_timeout_seconds
 
     @property
     def effective_self_hosted_percent(self) -> int:
@@ -414,6 +539,7 @@ class StackConfig(Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
     traffic: TrafficConfig
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    cost_model: CostModelConfig = Field(default_factory=CostModelConfig)
     # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
     router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
@@ -437,12 +563,38 @@ class StackConfig(Section):
             )
         if serves_users and self.traffic.router.replicas < 2:
             raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
+        prefix = zone_id_prefix(self.region)
+        for zone_id in self.network.zone_ids or []:
+            if not zone_id.startswith(prefix + "-"):
+                raise CrossSectionError("llm-platform:network.zoneIds", f"{zone_id} is not a zone of {self.region}; allowed: IDs such as {prefix}-az1")
         if self.serving.model.tensor_parallel_size > self.gpu_pools.spot.max_gpus_per_node:
             raise CrossSectionError(
                 "llm-platform:serving.model.tensorParallelSize",
                 f"{self.serving.model.tensor_parallel_size} is above "
                 f"gpuPools.spot.maxGpusPerNode ({self.gpu_pools.spot.max_gpus_per_node}); allowed: a replica fits on one node"
             )
+        gpus_per_replica = self.serving.model.tensor_parallel_size
+        for bound in ("min", "max"):
+            replicas = getattr(self.serving.replicas, bound)
+            if replicas * gpus_per_replica > self.gpu_pools.total_gpu_limit:
+                raise CrossSectionError(
+                    f"llm-platform:serving.replicas.{bound}",
+                    f"{replicas} replicas of {gpus_per_replica} GPU(s) need {replicas * gpus_per_replica} GPUs, but the GPU "
+                    f"pools' gpuLimit adds up to {self.gpu_pools.total_gpu_limit}; allowed: at most "
+                    f"{self.gpu_pools.total_gpu_limit // gpus_per_replica} replicas, or raise gpuPools.*.gpuLimit",
+                )
+        reserved = self.gpu_pools.reserved
+        for index, reservation in enumerate(reserved.capacity_reservations if reserved else []):
+            if reservation.zone_id is None:
+                continue
+            key = f"llm-platform:gpuPools.reserved.capacityReservations[{index}].zoneId"
+            if self.network.zone_ids is None:
+                raise CrossSectionError(key, f"names {reservation.zone_id} but network.zoneIds is not set; allowed: pin network.zoneIds so the check can be made")
+            if reservation.zone_id not in self.network.zone_ids:
+                raise CrossSectionError(
+                    key, f"{reservation.zone_id} is outside the stack's zones ({', '.join(self.network.zone_ids)}); "
+                         "allowed: a reservation in one of network.zoneIds (nodes can only launch there)"
+                )
         return self
 
     @property

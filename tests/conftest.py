@@ -69,6 +69,17 @@ def raw_config(stack: str = "dev") -> dict[str, Any]:
     return copy.deepcopy(stack_document(stack)["config"])
 
 
+def engine_view(stack: str) -> dict[str, str]:
+    """Config as the engine hands it over on `pulumi up`: decrypted secrets, objects as JSON text."""
+    import json
+
+    config = raw_config(stack)
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = f"decrypted-{key}"
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
 def plan_with(stack: str, changes: dict[str, Any]) -> Plan:
     """Plan a stack after setting dotted keys (``llm-platform:traffic.selfHostedPercent``) to new values."""
     raw = raw_config(stack)

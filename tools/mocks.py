@@ -16,6 +16,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as runtime_mocks
 
+from stackconfig.regions import zone_id_prefix
+
 ACCOUNT_ID = "123456789012"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc._special_sig_key
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"  # pulumi.runtime.rpc._special_resource_sig
@@ -59,10 +61,11 @@ class PlanMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         token = args.token
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            # Each account maps zone names to zone IDs its own way; this one maps them in order.
             letters = "abcdef"
             return {
                 "names": [f"{self.region}{c}" for c in letters],
-                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "zoneIds": [f"{zone_id_prefix(self.region)}-az{i + 1}" for i in range(len(letters))],
                 "id": self.region,
             }
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -203,10 +206,7 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def _replication_group(self, name: str, physical: str, inputs: dict) -> tuple[str, dict]:
         group_id = inputs.get("replicationGroupId") or physical.lower()
-        parts = self.region.split("-")
-        directions = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
-                      "northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw"}
-        short = f"{parts[0]}{directions.get(parts[1], parts[1][:1])}{parts[-1]}"
+        short = zone_id_prefix(self.region)  # ElastiCache abbreviates regions the same way
         host = f"{group_id}.{_suffix('cache', name)[:6]}.{short}.cache.amazonaws.com"
         return group_id, {
             "arn": f"arn:aws:elasticache:{self.region}:{ACCOUNT_ID}:replicationgroup:{group_id}",

@@ -134,13 +134,13 @@ def record(config: StackConfig) -> Recording:
     return record_program(config.stack, config.region, program)
 
 
-def record_program(stack: str, region: str, program: Callable[[], None]) -> Recording:
+def record_program(stack: str, region: str, program: Callable[[], None], preview: bool = False) -> Recording:
     """Run any Pulumi program function under the plan's mocks (tests use it for single components)."""
     recording = Recording(stack=stack)
     mocks = PlanMocks(region)
     monitor = _RecordingMonitor(mocks, recording)
     mocks.monitor = monitor
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     # set_mocks registers a finished root stack of its own; run_in_stack below makes the real one,
     # as the Pulumi language host does, so that exports become the stack's outputs.
     settings.ROOT.set(None)

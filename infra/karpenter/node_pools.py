@@ -53,7 +53,7 @@ def block_devices(ami_alias: str, root_gib: int) -> list[dict[str, Any]]:
 def node_class_spec(args: GpuNodePoolsArgs) -> dict[str, Any]:
     reservations: list[dict[str, Any]] = []
     if args.reserved is not None:
-        reservations += [{"id": rid} for rid in args.reserved.capacity_reservation_ids]
+        reservations += [{"id": reservation.id} for reservation in args.reserved.capacity_reservations]
         if args.reserved.capacity_reservation_tags:
             reservations.append({"tags": dict(args.reserved.capacity_reservation_tags)})
     spec: dict[str, Any] = {
@@ -86,6 +86,8 @@ def node_pool_spec(pool: GpuPoolConfig, capacity_types: list[str], pool_name: st
     ]
     if pool.instance_families:
         requirements.append({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": list(pool.instance_families)})
+    if pool.instance_sizes:
+        requirements.append({"key": "karpenter.k8s.aws/instance-size", "operator": "In", "values": list(pool.instance_sizes)})
     if pool.instance_types:
         requirements.append({"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.instance_types)})
     return {

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tests.conftest import plan_with
+
 POOLS = {"dev": {"gpu-spot"}, "shadow": {"gpu-spot"}, "rollout": {"gpu-spot", "gpu-reserved"}, "prod": {"gpu-spot", "gpu-reserved"}}
 GPU_LIMITS = {"dev": {"gpu-spot": 2}, "shadow": {"gpu-spot": 4}, "rollout": {"gpu-spot": 6, "gpu-reserved": 2},
               "prod": {"gpu-spot": 12, "gpu-reserved": 4}}
@@ -47,6 +49,30 @@ def test_reserved_pool_uses_reservations_and_is_preferred(plans, stack):
     assert reserved["spec"]["weight"] > spot["spec"]["weight"]
     terms = plan.k8s("EC2NodeClass", "gpu")["spec"]["capacityReservationSelectorTerms"]
     assert terms and all(t["id"].startswith("cr-") for t in terms)
+
+
+def test_pool_launches_only_the_configured_sizes(plans):
+    pool = plans["prod"].k8s("NodePool", "gpu-spot")
+    assert requirement(pool, "karpenter.k8s.aws/instance-size")["values"] == ["xlarge", "2xlarge", "4xlarge"]
+    other = plan_with("dev", {"llm-platform:gpuPools.spot.instanceSizes": ["2xlarge"]}).k8s("NodePool", "gpu-spot")
+    assert requirement(other, "karpenter.k8s.aws/instance-size")["values"] == ["2xlarge"]
+    unbounded = plan_with("dev", {"llm-platform:gpuPools.spot.instanceSizes": []}).k8s("NodePool", "gpu-spot")
+    assert not [r for r in unbounded["spec"]["template"]["spec"]["requirements"] if r["key"] == "karpenter.k8s.aws/instance-size"]
+
+
+@pytest.mark.parametrize("instance_type, allowed", [("g6e.xlarge", True), ("g5.4xlarge", True), ("g6e.12xlarge", False),
+                                                    ("p5.48xlarge", False), ("g6.2xlarge", True)])
+def test_what_a_pool_may_launch_follows_every_requirement(instance_type, allowed):
+    from stackconfig import from_stack_file
+
+    assert from_stack_file("prod").gpu_pools.spot.may_launch(instance_type) is allowed
+
+
+def test_reserved_pool_launches_only_its_listed_types():
+    from stackconfig import from_stack_file
+
+    reserved = from_stack_file("prod").gpu_pools.reserved
+    assert reserved.may_launch("g6e.xlarge") and not reserved.may_launch("g6e.2xlarge")
 
 
 def test_pool_launches_at_most_max_gpus_per_node(plans):

@@ -1,8 +1,11 @@
 """Network per phase: AZs, NAT, endpoints, and the tags load balancers and Karpenter discover subnets by."""
 
+import ipaddress
+
 import pytest
 
-from infra.network import subnet_cidrs
+from infra.network import Zone, subnet_cidrs
+from tests.conftest import plan_with
 
 EXPECTED = {  # stack -> (AZs, NAT gateways)
     "dev": (2, 1),
@@ -18,7 +21,7 @@ def test_az_and_nat_count(plans, stack):
     plan = plans[stack]
     private = [s for s in plan.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name]
     public = [s for s in plan.of_type("aws:ec2/subnet:Subnet") if "-public-" in s.name]
-    assert len({s.inputs["availabilityZone"] for s in private}) == azs
+    assert len({s.inputs["availabilityZoneId"] for s in private}) == azs
     assert len(public) == azs
     assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == nats
 
@@ -55,9 +58,25 @@ def test_endpoints_for_private_nodes(any_plan):
 
 
 def test_subnet_cidrs_do_not_overlap():
-    private, public = subnet_cidrs("10.40.0.0/16", 6)
-    import ipaddress
-
-    nets = [ipaddress.ip_network(c) for c in private + public]
+    zones = [Zone(f"us-east-1{letter}", f"use1-az{slot + 1}") for slot, letter in enumerate("abcdefg")]
+    nets = [ipaddress.ip_network(cidr) for zone in zones for cidr in subnet_cidrs("10.40.0.0/16", zone)]
     assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
-    assert private[0] == "10.40.0.0/19" and public[0] == "10.40.224.0/22"
+    assert subnet_cidrs("10.40.0.0/16", zones[0]) == ("10.40.0.0/19", "10.40.224.0/22")
+
+
+@pytest.mark.parametrize("stack, zone_ids", [("rollout", ["use1-az1", "use1-az2"]), ("prod", ["use1-az1", "use1-az2", "use1-az4"])])
+def test_pinned_zone_ids_are_the_subnets_zones(plans, stack, zone_ids):
+    subnets = plans[stack].of_type("aws:ec2/subnet:Subnet")
+    private = sorted(s.inputs["availabilityZoneId"] for s in subnets if "-private-" in s.name)
+    assert private == zone_ids
+
+
+def test_removing_a_zone_keeps_the_other_subnets_where_they_are(plans):
+    def cidrs(plan):
+        return {s.name: s.inputs["cidrBlock"] for s in plan.of_type("aws:ec2/subnet:Subnet")}
+
+    before = cidrs(plans["prod"])
+    after = cidrs(plan_with("prod", {"llm-platform:network.zoneIds": ["use1-az1", "use1-az4"],
+                                     "llm-platform:gpuPools.reserved.capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718"}]}))
+    assert set(after) < set(before) and all(before[name] == cidr for name, cidr in after.items())
+    assert not any("use1-az2" in name for name in after)

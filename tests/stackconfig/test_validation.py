@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stackconfig import ConfigError, from_pulumi_runtime
-from tests.conftest import ROOT, raw_config, set_dotted
+from stackconfig import ConfigError, from_pulumi_runtime, parse
+from tests.conftest import ROOT, engine_view, raw_config, set_dotted
 from tools import plan
 
 NS = "llm-platform"
@@ -29,6 +29,14 @@ RULES = [
     ("count given as text", {f"{NS}:systemNodes.maxSize": "4"}, f"{NS}:systemNodes.maxSize"),
     ("zero count", {f"{NS}:systemNodes.minSize": 0}, f"{NS}:systemNodes.minSize"),
     ("negative GPU limit", {f"{NS}:gpuPools.spot.gpuLimit": -1}, f"{NS}:gpuPools.spot.gpuLimit"),
+    ("GPU limit 0 leaves no room for the replicas", {f"{NS}:gpuPools.spot.gpuLimit": 0}, f"{NS}:serving.replicas.max"),
+    ("max replicas above the GPU limits", {f"{NS}:serving.replicas": {"min": 0, "max": 3}}, f"{NS}:serving.replicas.max"),
+    ("zone ID malformed", {f"{NS}:network.zoneIds": ["us-east-1a", "us-east-1b"]}, f"{NS}:network.zoneIds"),
+    ("zone ID listed twice", {f"{NS}:network.zoneIds": ["use1-az1", "use1-az1"]}, f"{NS}:network.zoneIds"),
+    ("zone ID of another region", {f"{NS}:network.zoneIds": ["euw1-az1", "euw1-az2"]}, f"{NS}:network.zoneIds"),
+    ("zone ID without a subnet slot", {f"{NS}:network.zoneIds": ["use1-az1", "use1-az8"]}, f"{NS}:network.zoneIds"),
+    ("single zone ID", {f"{NS}:network": {"zoneIds": ["use1-az1"]}}, f"{NS}:network"),
+    ("azCount disagrees with zoneIds", {f"{NS}:network.zoneIds": ["use1-az1", "use1-az2", "use1-az4"]}, f"{NS}:network"),
     ("too few AZs", {f"{NS}:network.azCount": 1}, f"{NS}:network.azCount"),
     ("share above 100", {f"{NS}:traffic.selfHostedPercent": 101}, f"{NS}:traffic.selfHostedPercent"),
     ("negative share", {f"{NS}:traffic.mirrorPercent": -5}, f"{NS}:traffic.mirrorPercent"),
@@ -52,14 +60,31 @@ RULES = [
      {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2}}, f"{NS}:gpuPools.reserved"),
     ("reserved pool not preferred over spot",
      {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "weight": 5,
-                                  "capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}}, f"{NS}:gpuPools"),
+                                  "capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718"}]}}, f"{NS}:gpuPools"),
     ("on-demand fallback on the reserved pool",
      {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "onDemandFallback": True,
-                                  "capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}}, f"{NS}:gpuPools.reserved"),
-    ("reservations on the spot pool", {f"{NS}:gpuPools.spot.capacityReservationIds": ["cr-0a1b2c3d4e5f60718"]}, f"{NS}:gpuPools"),
+                                  "capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718"}]}}, f"{NS}:gpuPools.reserved"),
+    ("reservations on the spot pool", {f"{NS}:gpuPools.spot.capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718"}]}, f"{NS}:gpuPools"),
     ("malformed reservation id",
-     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "capacityReservationIds": ["res-1"]}},
-     f"{NS}:gpuPools.reserved.capacityReservationIds"),
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "capacityReservations": [{"id": "res-1"}]}},
+     f"{NS}:gpuPools.reserved.capacityReservations[0].id"),
+    ("reservation of a type the pool does not launch",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2,
+                                  "capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718", "instanceType": "p5.48xlarge"}]}},
+     f"{NS}:gpuPools.reserved"),
+    ("reservation zone without pinned zones",
+     {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2,
+                                  "capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718", "zoneId": "use1-az1"}]}},
+     f"{NS}:gpuPools.reserved.capacityReservations[0].zoneId"),
+    ("reservation outside the stack's zones",
+     {f"{NS}:network": {"zoneIds": ["use1-az1", "use1-az2"]},
+      f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2,
+                                  "capacityReservations": [{"id": "cr-0a1b2c3d4e5f60718", "zoneId": "use1-az4"}]}},
+     f"{NS}:gpuPools.reserved.capacityReservations[0].zoneId"),
+    ("fallback slower than the edge lets a client wait",
+     {f"{NS}:traffic.fallback": {"numRetries": 2, "selfHostedTimeoutSeconds": 150}}, f"{NS}:traffic.fallback"),
+    ("fallback budget against a shorter edge read timeout",
+     {f"{NS}:traffic.edge.readTimeout": "5m"}, f"{NS}:traffic.fallback"),
     ("not a GPU instance family", {f"{NS}:gpuPools.spot.instanceFamilies": ["m5"]}, f"{NS}:gpuPools.spot.instanceFamilies"),
     ("pool with no instances", {f"{NS}:gpuPools.spot.instanceFamilies": []}, f"{NS}:gpuPools.spot"),
     ("GPUs per node above 8", {f"{NS}:gpuPools.spot.maxGpusPerNode": 16}, f"{NS}:gpuPools.spot.maxGpusPerNode"),
@@ -74,6 +99,30 @@ RULES = [
     ("invalid notification email", {f"{NS}:budget.notificationEmails": ["finops"]}, f"{NS}:budget.notificationEmails"),
     ("no notification email", {f"{NS}:budget.notificationEmails": []}, f"{NS}:budget.notificationEmails"),
     ("stack and region are not config keys", {f"{NS}:region": "eu-west-1"}, f"{NS}:region"),
+]
+
+
+# Rules that hold in some phases only: (rule, stack it applies to, changes, key). Each is tried where it applies.
+PHASE_RULES = [
+    ("one vLLM replica while rollout serves users", "rollout", {f"{NS}:serving.replicas.min": 1}, f"{NS}:serving.replicas.min"),
+    ("one vLLM replica while prod serves users", "prod", {f"{NS}:serving.replicas.min": 1}, f"{NS}:serving.replicas.min"),
+    ("one router replica while rollout serves users", "rollout", {f"{NS}:traffic.router.replicas": 1}, f"{NS}:traffic.router.replicas"),
+    ("prod replicas above reserved plus spot", "prod", {f"{NS}:serving.replicas.max": 17}, f"{NS}:serving.replicas.max"),
+    ("prod minimum above the pools", "prod", {f"{NS}:gpuPools.spot.gpuLimit": 0, f"{NS}:gpuPools.reserved.gpuLimit": 2,
+                                               f"{NS}:serving.replicas.max": 3}, f"{NS}:serving.replicas.min"),
+    ("a replica wider than a node", "rollout", {f"{NS}:serving.model.tensorParallelSize": 2}, f"{NS}:serving.model.tensorParallelSize"),
+]
+
+# Boundaries that are allowed: each plans.
+ALLOWED = [
+    ("shadow may run one replica (nobody depends on its answers)", "shadow", {f"{NS}:serving.replicas.min": 1}),
+    ("rollout at 0 % self-hosted may run one replica", "rollout",
+     {f"{NS}:traffic.selfHostedPercent": 0, f"{NS}:serving.replicas.min": 1, f"{NS}:traffic.router.replicas": 1}),
+    ("prod with the spot pool stopped (gpuLimit 0) and replicas within the reservations", "prod",
+     {f"{NS}:gpuPools.spot.gpuLimit": 0, f"{NS}:serving.replicas.max": 4}),
+    ("replicas exactly at the GPU limits", "rollout", {f"{NS}:serving.replicas.max": 8}),
+    ("fallback exactly at the edge's allowance", "dev",
+     {f"{NS}:traffic.fallback": {"numRetries": 1, "selfHostedTimeoutSeconds": 180, "openaiTimeoutSeconds": 120}}),
 ]
 
 
@@ -109,6 +158,23 @@ def test_rule(rule, changes, key, tmp_path, capsys):
             set_dotted(config, dotted, value)
     write_stack(tmp_path, config)
     assert_one_line_error(*run_plan(tmp_path, capsys), key)
+
+
+@pytest.mark.parametrize("rule, stack, changes, key", PHASE_RULES, ids=[rule for rule, *_ in PHASE_RULES])
+def test_phase_rule(rule, stack, changes, key, tmp_path, capsys):
+    config = raw_config(stack)
+    for dotted, value in changes.items():
+        set_dotted(config, dotted, value)
+    write_stack(tmp_path, config, stack)
+    assert_one_line_error(*run_plan(tmp_path, capsys, stack), key)
+
+
+@pytest.mark.parametrize("rule, stack, changes", ALLOWED, ids=[rule for rule, *_ in ALLOWED])
+def test_boundary_is_allowed(rule, stack, changes):
+    config = raw_config(stack)
+    for dotted, value in changes.items():
+        set_dotted(config, dotted, value)
+    parse(stack, config)  # raises ConfigError if refused
 
 
 def test_unknown_stack(tmp_path, capsys):
@@ -164,15 +230,6 @@ def test_command_line_exit_status_and_no_traceback(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def engine_view(stack: str) -> dict[str, str]:
-    """Config as the engine hands it over: decrypted secrets, objects as JSON text."""
-    config = raw_config(stack)
-    for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = f"decrypted-{key}"
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
-
-
 def test_engine_config_is_validated_the_same_way(monkeypatch):
     """On `pulumi up` the engine passes config as text (JSON for objects); the same rules apply."""
     engine_config = engine_view("dev")
@@ -187,5 +244,5 @@ def test_engine_config_is_validated_the_same_way(monkeypatch):
 def test_engine_config_valid_stack_parses(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(engine_view("prod")))
     config = from_pulumi_runtime("prod")
-    assert config.phase == "prod" and config.network.az_count == 3
+    assert config.phase == "prod" and config.network.zone_ids == ["use1-az1", "use1-az2", "use1-az4"]
     assert config.openai_api_key.get_secret_value() == "decrypted-llm-platform:openaiApiKey"

@@ -7,6 +7,6 @@ def test_reference_is_current():
 
 def test_reference_names_every_section():
     text = config_reference.render()
-    for key in ("llm-platform:network.azCount", "llm-platform:gpuPools.reserved.capacityReservationIds",
+    for key in ("llm-platform:network.azCount", "llm-platform:gpuPools.reserved.capacityReservations[].id",
                 "llm-platform:gpuPools.spot.disruptionBudgets[].nodes", "llm-platform:budget.monthlyLimitUsd"):
         assert f"`{key}`" in text

@@ -41,8 +41,20 @@ def test_fallback_to_openai_when_self_hosted_serves(stack):
     config = config_for(stack)
     assert config["router_settings"]["fallbacks"] == [{"gpt-4o-mini": [openai_fallback_group("gpt-4o-mini")]}]
     (fallback,) = [m for m in config["model_list"] if m["model_name"] == "gpt-4o-mini-openai"]
-    assert fallback["litellm_params"] == {"model": "openai/gpt-4o-mini", "api_key": "os.environ/OPENAI_API_KEY"}
+    assert fallback["litellm_params"] == {"model": "openai/gpt-4o-mini", "api_key": "os.environ/OPENAI_API_KEY",
+                                          "timeout": 120, "stream_timeout": 120}
     assert 0 < config["router_settings"]["num_retries"] <= 5, "retries are bounded"
+
+
+def test_attempt_timeouts_come_from_config_and_only_the_router_retries():
+    config = config_for("rollout", fallback={"numRetries": 2, "selfHostedTimeoutSeconds": 45, "openaiTimeoutSeconds": 70})
+    (hosted,) = [m for m in config["model_list"] if m["model_info"]["id"] == "gpt-4o-mini-self-hosted"]
+    assert (hosted["litellm_params"]["timeout"], hosted["litellm_params"]["stream_timeout"]) == (45, 45)
+    assert hosted["litellm_params"]["max_retries"] == 0, "the OpenAI client inside LiteLLM must not retry on its own"
+    (fallback,) = [m for m in config["model_list"] if m["model_name"] == "gpt-4o-mini-openai"]
+    assert fallback["litellm_params"]["timeout"] == 70
+    assert config["router_settings"]["num_retries"] == 2
+    assert config["litellm_settings"]["request_timeout"] == 3 * 45 + 70
 
 
 def test_shadow_router_answers_from_openai_only():

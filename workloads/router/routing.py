@@ -31,17 +31,26 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
     waking_needs_fallback = serving.replicas.min == 0 and serving.autoscaling.while_waking == "fallback"
     fallback_enabled = share > 0 and (traffic.fallback_to_openai or waking_needs_fallback)
 
+    fallback = traffic.fallback
     self_hosted_params = {
         "model": f"hosted_vllm/{serving.model.served_name}",
         "api_base": vllm_base_url,
-        "timeout": traffic.fallback.timeout_seconds,
-        "stream_timeout": traffic.fallback.timeout_seconds,
+        # For a stream, stream_timeout bounds the wait for the first chunk; every try is counted by num_retries alone
+        # (the OpenAI client inside LiteLLM would otherwise retry connection errors on its own, with backoff).
+        "timeout": fallback.self_hosted_timeout_seconds,
+        "stream_timeout": fallback.self_hosted_timeout_seconds,
+        "max_retries": 0,
     }
     model_list: list[dict[str, Any]] = []
     fallbacks: list[dict[str, list[str]]] = []
     for openai_model in traffic.openai_models:
         name = openai_model.name
-        openai_params = {"model": f"openai/{name}", "api_key": OPENAI_KEY_ENV}
+        openai_params = {
+            "model": f"openai/{name}",
+            "api_key": OPENAI_KEY_ENV,
+            "timeout": fallback.openai_timeout_seconds,
+            "stream_timeout": fallback.openai_timeout_seconds,
+        }
         if share > 0:
             model_list.append({
                 "model_name": name,
@@ -72,10 +81,10 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
 
     router_settings: dict[str, Any] = {
         "routing_strategy": "simple-shuffle",
-        "num_retries": traffic.fallback.num_retries,
-        "timeout": traffic.fallback.timeout_seconds,
-        "allowed_fails": traffic.fallback.allowed_fails,
-        "cooldown_time": traffic.fallback.cooldown_seconds,
+        "num_retries": fallback.num_retries,
+        "timeout": fallback.openai_timeout_seconds,
+        "allowed_fails": fallback.allowed_fails,
+        "cooldown_time": fallback.cooldown_seconds,
         "fallbacks": fallbacks,
     }
     if use_redis:
@@ -94,7 +103,7 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, vllm_base_url
             # Scraped from inside the cluster only; the NetworkPolicy limits who reaches :4000.
             "require_auth_for_metrics_endpoint": False,
             "drop_params": True,
-            "request_timeout": traffic.fallback.timeout_seconds,
+            "request_timeout": traffic.worst_case_first_byte_seconds,
             "default_key_generate_params": {"rpm_limit": traffic.per_key_rpm},
             "upperbound_key_generate_params": {"rpm_limit": traffic.max_key_rpm},
         },
