@@ -21,6 +21,7 @@ from infra.router_store import RouterStore, RouterStoreArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
+from tools.cost import monthly_budget_usd
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.edge import BackendRef, Edge, EdgeArgs
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
@@ -165,7 +166,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         CostAlarmsArgs(
             stack=cfg.stack,
             cost_tag_key=COST_TAG_KEY,
-            monthly_limit_usd=cfg.budget.monthly_limit_usd,
+            monthly_limit_usd=monthly_budget_usd(cfg),
             actual_thresholds_percent=list(cfg.budget.actual_thresholds_percent),
             forecast_thresholds_percent=list(cfg.budget.forecast_thresholds_percent),
             emails=list(cfg.budget.notification_emails),

@@ -297,7 +297,12 @@ class KarpenterConfig(Section):
 
 
 class BudgetConfig(Section):
-    monthly_limit_usd: float = Field(gt=0)
+    monthly_limit_usd: Optional[float] = Field(
+        None, gt=0,
+        description="The AWS Budget's monthly limit. Unset: derived from the cost estimate plus headroomPercent, and never "
+                    "below the worst case at the GPU caps (docs/cost.md).",
+    )
+    headroom_percent: int = Field(20, ge=0, le=500, description="Headroom over the cost estimate for a derived budget.")
     actual_thresholds_percent: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     forecast_thresholds_percent: list[int] = Field(default_factory=lambda: [100], min_length=1)
     notification_emails: list[str] = Field(min_length=1)
@@ -320,9 +325,54 @@ class BudgetConfig(Section):
         return values
 
 
+class LoadConfig(Section):
+    """The load a stack is planned for: all client requests, before the phase splits them (self-hosted, OpenAI)."""
+
+    requests_per_month: int = Field(1_000_000, ge=0, description="Client requests a month (the migration plan's example: 1M).")
+    input_tokens_per_request: int = Field(500, ge=1, le=1_048_576, description="Prompt tokens per request, on average.")
+    output_tokens_per_request: int = Field(200, ge=1, le=1_048_576, description="Answer tokens per request, on average (the migration plan's example: 200).")
+    peak_hour_factor: float = Field(3.0, ge=1, le=100, description="Requests in the busiest hour over those in an average active hour.")
+    active_hours_per_day: int = Field(
+        24, ge=1, le=24, description="Hours a day that carry the traffic; outside them vLLM runs serving.replicas.min."
+    )
+
+
+class OpenAIPriceConfig(Section):
+    input_per_million_usd: float = Field(ge=0, description="USD per 1M input tokens.")
+    output_per_million_usd: float = Field(ge=0, description="USD per 1M output tokens.")
+
+
 class CostModelConfig(Section):
     """Assumptions of the cost model and capacity planner (tools/cost); the price tables are tools/cost/*.yaml."""
 
+    spot_discount_percent: float = Field(
+        40, ge=0, le=95,
+        description="Spot price below on-demand, assumed (GPU spot moves daily; the source of the default is in "
+                    "tools/cost/prices.yaml).",
+    )
+    on_demand_fallback_percent: float = Field(
+        10, ge=0, le=100,
+        description="Share of the spot pool's GPU-hours assumed to run on demand when its onDemandFallback is on.",
+    )
+    openai_prices: dict[str, OpenAIPriceConfig] = Field(
+        default_factory=dict,
+        description="OpenAI prices by model name, for models tools/cost/prices.yaml lacks or to use your contract's prices.",
+    )
+    nat_data_gb_per_month: float = Field(
+        50, ge=0, description="NAT traffic besides OpenAI calls and image pulls: package updates, Hugging Face, webhooks."
+    )
+    control_plane_log_gb_per_type: float = Field(
+        3, ge=0, description="CloudWatch Logs GB a month per enabled control-plane log type (audit is usually the largest)."
+    )
+    decode_efficiency: float = Field(
+        0.5, ge=0.05, le=1.0,
+        description="Share of the memory-bandwidth roofline vLLM reaches while decoding (kernels, scheduling, prefill "
+                    "interleaving); the planner's tokens/s are the roofline times this.",
+    )
+    runtime_overhead_gib: float = Field(
+        1.5, ge=0, le=64,
+        description="GPU memory per GPU that is neither weights nor KV cache: CUDA context, activations, CUDA graphs.",
+    )
     on_demand_hourly_usd: dict[str, float] = Field(
         default_factory=dict,
         description="EC2 on-demand USD per instance-hour by instance type, for types or regions the shipped table "
@@ -348,6 +398,30 @@ class TagsConfig(Section):
 # --- Serving and traffic ----------------------------------------------------
 
 
+class ModelArchitecture(Section):
+    """What the capacity planner needs of a model tools/cost/models.yaml does not list (read its config.json)."""
+
+    params_billion: float = Field(gt=0, le=5000, description="All parameters, in billions.")
+    embedding_params_billion: float = Field(
+        0, ge=0, description="Input embedding plus output head, in billions: kept at 16 bits when the rest is quantized."
+    )
+    layers: int = Field(ge=1, le=1024, description="num_hidden_layers")
+    kv_heads: int = Field(ge=1, le=1024, description="num_key_value_heads")
+    head_dim: int = Field(ge=8, le=1024, description="head_dim (hidden_size / num_attention_heads)")
+    weights_gib: Optional[float] = Field(
+        None, gt=0, description="Size of the weights in GPU memory, where the quantization does not tell it (compressed-tensors)."
+    )
+
+    @model_validator(mode="after")
+    def _embeddings(self) -> "ModelArchitecture":
+        if self.embedding_params_billion >= self.params_billion:
+            raise ValueError(
+                f"embeddingParamsBillion ({self.embedding_params_billion}) is not below paramsBillion ({self.params_billion}); "
+                "allowed: the embedding and head are a part of the parameters"
+            )
+        return self
+
+
 class ModelConfig(Section):
     """The open model vLLM serves."""
 
@@ -366,6 +440,9 @@ class ModelConfig(Section):
     dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="--dtype")
     max_num_seqs: int = Field(64, ge=1, le=4096, description="--max-num-seqs: concurrent sequences per replica.")
     enable_prefix_caching: bool = Field(True, description="--enable-prefix-caching / --no-enable-prefix-caching")
+    architecture: Optional[ModelArchitecture] = Field(
+        None, description="For the capacity planner, when tools/cost/models.yaml does not list the model."
+    )
 
 
 class ReplicasConfig(Section):
@@ -539,6 +616,7 @@ class StackConfig(Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
     traffic: TrafficConfig
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
     cost_model: CostModelConfig = Field(default_factory=CostModelConfig)
     # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
@@ -595,6 +673,17 @@ class StackConfig(Section):
                     key, f"{reservation.zone_id} is outside the stack's zones ({', '.join(self.network.zone_ids)}); "
                          "allowed: a reservation in one of network.zoneIds (nodes can only launch there)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _load_fits_context(self) -> "StackConfig":
+        tokens = self.load.input_tokens_per_request + self.load.output_tokens_per_request
+        if tokens > self.serving.model.max_model_len:
+            raise CrossSectionError(
+                "llm-platform:load.inputTokensPerRequest",
+                f"input plus output tokens per request ({tokens}) exceed serving.model.maxModelLen "
+                f"({self.serving.model.max_model_len}): vLLM would refuse such requests; allowed: at most maxModelLen together",
+            )
         return self
 
     @property

@@ -20,6 +20,8 @@ from typing import Any, Callable
 from stackconfig import ConfigError, StackConfig, from_stack_file
 
 from . import artifacts, policy
+from .cost import check as check_cost
+from .cost import report as cost_report
 from .order import wave_lines
 from .recorder import Recording, record
 
@@ -38,8 +40,10 @@ class Report:
 
 # The policy pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1) and the
 # cost model adds "cost".
-REPORTS: dict[str, Report] = {}
-REPORTS["policy"] = Report("Policies (policies/; mandatory failures fail the plan)", policy.build, policy.summary)
+REPORTS: dict[str, Report] = {
+    "policy": Report("Policies (policies/; mandatory failures fail the plan)", policy.build, policy.summary),
+    "cost": Report(cost_report.TITLE, cost_report.build, cost_report.summary),
+}
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -73,6 +77,7 @@ def counts_by_type(recording: Recording) -> collections.Counter:
 def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None = None) -> int:
     try:
         config = from_stack_file(stack, stacks_dir)
+        check_cost(config)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2

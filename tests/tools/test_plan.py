@@ -48,6 +48,13 @@ def test_secrets_are_placeholders_everywhere(dev_plan):
     assert "get-token" not in everything, "the kubeconfig's content leaked"
 
 
+def test_cost_json_per_the_contract(dev_plan):
+    cost = json.loads((dev_plan / "cost.json").read_text())
+    assert {"items", "totals", "assumptions"} <= set(cost)
+    assert all({"item", "quantity", "unit", "unitUsd", "monthlyUsd", "source"} <= set(i) for i in cost["items"])
+    assert cost["totals"]["awsMonthlyUsd"] > 0 and all(a["source"] for a in cost["assumptions"])
+
+
 def test_every_stack_plans(tmp_path):
     for stack in ("shadow", "rollout", "prod"):
         assert plan.main(["--stack", stack, "--out", str(tmp_path), "--quiet"]) == 0
@@ -60,6 +67,8 @@ def test_summary_reads_like_a_preview(tmp_path, capsys):
     assert "Previewing stack 'prod'" in printed
     assert "+ llm-platform:infra:Network" in printed and "        + aws:ec2/vpc:Vpc" in printed
     assert "Resources by type:" in printed and "kubeconfig: [secret]" in printed
+    cost = printed.split("Monthly cost estimate")[1]
+    assert "AWS total" in cost and "break-even:" in cost and "capacity (reserved):" in cost
     waves = printed.split("Creation order")[1].split("resources to create")[0]
     assert "wave  1" in waves and "Cluster:cluster" in waves and "NodePool:gpu-spot" in waves
 
