@@ -20,12 +20,11 @@ from policies.rules import POLICIES  # noqa: E402
 from stackconfig import ConfigError, from_pulumi_runtime  # noqa: E402
 
 try:
-    stack_config = from_pulumi_runtime(pulumi.get_stack())
+    facts = policy_config(from_pulumi_runtime(pulumi.get_stack()), POLICIES)
 except ConfigError as err:
     print(err, file=sys.stderr)
     sys.exit(2)
 
-facts = policy_config(stack_config, POLICIES)
 PolicyPack(
     name="llm-platform",
     description="llm-platform: GPU capacity, EKS, nodes, workloads, Helm, data, money, network and creation order.",

@@ -11,13 +11,14 @@ from typing import Any
 from pulumi_policy import Policy
 
 from stackconfig import StackConfig
+from tools.cost import max_monthly_gpu_spend
 
-from .rules.base import FACT_SCHEMAS, MAX_GPU_SPEND, PHASE
+from .rules.base import MAX_GPU_SPEND, PHASE
 
 
 def stack_facts(config: StackConfig) -> dict[str, Any]:
-    facts: dict[str, Any] = {PHASE: config.phase}
-    return facts
+    """Raises ConfigError when the price tables cannot price the pools (tools.cost.check reports it first)."""
+    return {PHASE: config.phase, MAX_GPU_SPEND: max_monthly_gpu_spend(config)}
 
 
 def policy_config(config: StackConfig, policies: list[Policy]) -> dict[str, dict[str, Any]]:
@@ -31,4 +32,4 @@ def policy_config(config: StackConfig, policies: list[Policy]) -> dict[str, dict
     return result
 
 
-__all__ = ["FACT_SCHEMAS", "MAX_GPU_SPEND", "policy_config", "stack_facts"]
+__all__ = ["policy_config", "stack_facts"]

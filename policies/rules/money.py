@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
-from .base import MANDATORY, resource_policy, stack_policy
+from .base import MANDATORY, MAX_GPU_SPEND, fact, resource_policy, stack_policy
 from .props import UNKNOWN, get, is_map, items, peek, tags_of_provider
 
 BUDGET = "aws:budgets/budget:Budget"
@@ -64,6 +64,33 @@ budget_with_notifications = stack_policy(
 )
 
 
+def _gpu_spend_within_budget(args: StackValidationArgs, report: ReportViolation) -> None:
+    worst_case = float(fact(args, MAX_GPU_SPEND))
+    watching = [r for r in args.resources if r.resource_type == BUDGET and not _budget_problems(r.props)]
+    if not watching:
+        args.not_applicable("no budget watches this stack (budget-with-notifications reports that)")
+    limits = {budget.urn: float(get(budget.props, "limitAmount", default=0)) for budget in watching}
+    if max(limits.values()) >= worst_case:
+        return
+    for budget in watching:
+        report(f"the GPU pools may spend up to ${worst_case:,.0f} a month (every pool at its nvidia.com/gpu limit around "
+               f"the clock on the dearest instance type it may launch, tools/cost/prices.py), but AWS Budget "
+               f"{budget.name} is ${limits[budget.urn]:,.0f}; raise llm-platform:budget.monthlyLimitUsd to at least "
+               f"that (or unset it to derive one), or lower gpuPools.<pool>.gpuLimit, or narrow the instance "
+               "families/sizes the pools may launch", budget.urn)
+
+
+gpu_spend_within_budget = stack_policy(
+    "gpu-spend-within-budget",
+    "The most the GPU pools can spend in a month (their limits at the price table's dearest allowed instance) fits "
+    "within the stack's budget.",
+    MANDATORY,
+    _gpu_spend_within_budget,
+    "Raise llm-platform:budget.monthlyLimitUsd (or unset it), lower the pools' gpuLimit, or narrow their instance types.",
+    facts=(MAX_GPU_SPEND,),
+)
+
+
 def _aws_taggable(resource_type: str) -> bool:
     return resource_type.startswith("aws:") and resource_type not in UNTAGGABLE
 
@@ -95,4 +122,4 @@ cost_allocation_tags = resource_policy(
     "Create AWS resources through the stack's aws provider (defaultTags from program.default_tags) or tag them.",
 )
 
-POLICIES = [budget_with_notifications, cost_allocation_tags]
+POLICIES = [budget_with_notifications, gpu_spend_within_budget, cost_allocation_tags]

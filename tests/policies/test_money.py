@@ -54,6 +54,24 @@ def test_a_monthly_tag_filtered_budget_with_subscribers_passes():
     assert emails.check(money.budget_with_notifications) == []
 
 
+def test_gpu_spend_beyond_the_budget_is_rejected():
+    stack = Stack()
+    watched = stack.add(BUDGET, budget(limitAmount="2500.00"), "monthly")
+    ((message, where),) = stack.check(money.gpu_spend_within_budget, {"maxMonthlyGpuSpendUsd": 4386.19})
+    assert where == watched.urn
+    assert "may spend up to $4,386 a month" in message and "AWS Budget monthly is $2,500" in message
+    assert "llm-platform:budget.monthlyLimitUsd" in message and "gpuLimit" in message
+
+
+def test_gpu_spend_within_the_budget_passes_and_unwatched_stacks_are_left_to_the_budget_policy():
+    stack = Stack()
+    stack.add(BUDGET, budget(limitAmount="4900.00"), "monthly")
+    assert stack.check(money.gpu_spend_within_budget, {"maxMonthlyGpuSpendUsd": 4386.19}) == []
+    unwatched = Stack()
+    unwatched.add(BUDGET, budget(limitAmount="100.00", costFilters=[]), "account")
+    assert unwatched.check(money.gpu_spend_within_budget, {"maxMonthlyGpuSpendUsd": 4386.19}) is None
+
+
 def test_resources_without_the_cost_tags_are_rejected():
     (message,) = check(money.cost_allocation_tags, "aws:s3/bucket:Bucket", {}, name="weights",
                        provider=aws_provider(tags={"Project": "llm-platform"}))

@@ -15,6 +15,8 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 from policies.rules import POLICIES
+from stackconfig import from_stack_file
+from tools.cost import max_monthly_gpu_spend
 from tests.conftest import ROOT
 
 from .helpers import TAGS
@@ -80,6 +82,8 @@ def test_the_entry_point_serves_every_policy_with_the_stacks_phase(served):
     assert info.name == "llm-platform"
     assert [p.name for p in info.policies] == [p.name for p in POLICIES]
     assert dict(info.initialConfig["eks-no-open-public-endpoint"].properties) == {"phase": "rollout"}
+    worst_case = max_monthly_gpu_spend(from_stack_file("rollout", ROOT))
+    assert dict(info.initialConfig["gpu-spend-within-budget"].properties) == {"maxMonthlyGpuSpendUsd": worst_case}
     assert all(p.enforcementLevel in (proto.MANDATORY, proto.ADVISORY) for p in info.policies)
 
     # As the engine does: configure from the initial config, then analyze a resource with an open endpoint.

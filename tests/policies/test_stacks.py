@@ -21,7 +21,8 @@ def test_shipped_stacks_pass_every_mandatory_policy(stack):
     # The policies that must find their subjects in every stack did find them.
     for policy in ("gpu-pool-taint", "gpu-pool-limits", "eks-secrets-encryption", "nodes-imdsv2", "k8s-pinned-images",
                    "k8s-container-resources", "helm-pinned-chart-version", "cost-allocation-tags",
-                   "custom-resources-after-definitions", "budget-with-notifications", "s3-encrypted-and-private"):
+                   "custom-resources-after-definitions", "budget-with-notifications", "s3-encrypted-and-private",
+                   "gpu-spend-within-budget"):
         assert checked[policy] > 0, policy
 
 
@@ -56,3 +57,13 @@ def test_a_world_open_api_endpoint_in_rollout_fails_the_plan(stacks_dir, tmp_pat
     (violation,) = [v for v in violations if v["level"] == "mandatory"]
     assert violation["policy"] == "eks-no-open-public-endpoint"
     assert violation["urn"].endswith("eks:index:Cluster::cluster") and "0.0.0.0/0" in violation["message"]
+
+
+def test_a_budget_below_what_the_gpu_caps_can_spend_fails_the_plan(stacks_dir, tmp_path, capsys):
+    edit_stack(stacks_dir, "dev", lambda c: c["llm-platform:budget"].update(monthlyLimitUsd=1000))
+    out = tmp_path / "plan"
+    assert plan.main(["--stack", "dev", "--out", str(out), "--stacks-dir", str(stacks_dir)]) == 1
+    assert "gpu-spend-within-budget" in capsys.readouterr().out
+    (violation,) = [v for v in json.loads((out / "dev" / "policy.json").read_text()) if v["level"] == "mandatory"]
+    assert violation["policy"] == "gpu-spend-within-budget" and "AWS Budget" in violation["message"]
+    assert "$1,000" in violation["message"]
