@@ -1,6 +1,8 @@
 """The pack on whole stacks: the shipped stacks pass; a broken stack file fails the plan, naming the policy."""
 
+import functools
 import json
+import re
 import shutil
 
 import pytest
@@ -12,9 +14,14 @@ from tools import plan
 from tools.policy import evaluate
 
 
+@functools.lru_cache(maxsize=None)
+def outcomes_of(stack: str):
+    return evaluate(from_stack_file(stack, ROOT), planned(stack))
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stacks_pass_every_mandatory_policy(stack):
-    outcomes = evaluate(from_stack_file(stack, ROOT), planned(stack))
+    outcomes = outcomes_of(stack)
     failures = [v.message for o in outcomes for v in o.violations if v.level == "mandatory"]
     assert failures == []
     checked = {o.policy: o.checked for o in outcomes}
@@ -27,8 +34,8 @@ def test_shipped_stacks_pass_every_mandatory_policy(stack):
 
 
 def test_phase_policies_apply_from_rollout_on():
-    dev = {o.policy: o.checked for o in evaluate(from_stack_file("dev", ROOT), planned("dev"))}
-    prod = {o.policy: o.checked for o in evaluate(from_stack_file("prod", ROOT), planned("prod"))}
+    dev = {o.policy: o.checked for o in outcomes_of("dev")}
+    prod = {o.policy: o.checked for o in outcomes_of("prod")}
     for policy in ("eks-no-open-public-endpoint", "k8s-serving-availability"):
         assert dev[policy] == 0 and prod[policy] > 0
 
@@ -47,23 +54,24 @@ def edit_stack(stacks_dir, stack, change):
     path.write_text(yaml.safe_dump(document))
 
 
-def test_a_world_open_api_endpoint_in_rollout_fails_the_plan(stacks_dir, tmp_path, capsys):
-    edit_stack(stacks_dir, "rollout", lambda c: c["llm-platform:cluster"].update(publicAccessCidrs=["0.0.0.0/0"]))
+def test_a_broken_stack_file_fails_the_plan_naming_the_policies(stacks_dir, tmp_path, capsys):
+    """Two mistakes the config model accepts: a world-open API endpoint in rollout, and a budget below what the
+    GPU caps can spend."""
+
+    def break_it(config):
+        config["llm-platform:cluster"]["publicAccessCidrs"] = ["0.0.0.0/0"]
+        config["llm-platform:budget"]["monthlyLimitUsd"] = 1000
+
+    edit_stack(stacks_dir, "rollout", break_it)
     out = tmp_path / "plan"
     assert plan.main(["--stack", "rollout", "--out", str(out), "--stacks-dir", str(stacks_dir)]) == 1
     printed = capsys.readouterr().out
-    assert "eks-no-open-public-endpoint" in printed and "FAIL (1)" in printed and "the plan fails" in printed
-    violations = json.loads((out / "rollout" / "policy.json").read_text())
-    (violation,) = [v for v in violations if v["level"] == "mandatory"]
-    assert violation["policy"] == "eks-no-open-public-endpoint"
-    assert violation["urn"].endswith("eks:index:Cluster::cluster") and "0.0.0.0/0" in violation["message"]
-
-
-def test_a_budget_below_what_the_gpu_caps_can_spend_fails_the_plan(stacks_dir, tmp_path, capsys):
-    edit_stack(stacks_dir, "dev", lambda c: c["llm-platform:budget"].update(monthlyLimitUsd=1000))
-    out = tmp_path / "plan"
-    assert plan.main(["--stack", "dev", "--out", str(out), "--stacks-dir", str(stacks_dir)]) == 1
-    assert "gpu-spend-within-budget" in capsys.readouterr().out
-    (violation,) = [v for v in json.loads((out / "dev" / "policy.json").read_text()) if v["level"] == "mandatory"]
-    assert violation["policy"] == "gpu-spend-within-budget" and "AWS Budget" in violation["message"]
-    assert "$1,000" in violation["message"]
+    assert "the plan fails" in printed
+    for policy in ("eks-no-open-public-endpoint", "gpu-spend-within-budget"):
+        assert re.search(rf"{policy} +mandatory +\S+ +FAIL \(1\)", printed), policy
+    violations = {v["policy"]: v for v in json.loads((out / "rollout" / "policy.json").read_text()) if v["level"] == "mandatory"}
+    assert set(violations) == {"eks-no-open-public-endpoint", "gpu-spend-within-budget"}
+    endpoint = violations["eks-no-open-public-endpoint"]
+    assert endpoint["urn"].endswith("eks:index:Cluster::cluster") and "0.0.0.0/0" in endpoint["message"]
+    budget = violations["gpu-spend-within-budget"]
+    assert budget["urn"].endswith("aws:budgets/budget:Budget::cost-alarms-monthly") and "$1,000" in budget["message"]

@@ -16,7 +16,7 @@ What the analyzer hands a policy, and how the recording stands in for it:
 from __future__ import annotations
 
 import asyncio
-import copy
+import functools
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -74,14 +74,23 @@ def _seconds(duration: str) -> float:
 
 
 class _Engine:
-    """Builds the SDK's argument objects from one recording."""
+    """Builds the SDK's argument objects from one recording; each resource's once, shared by every policy (the
+    SDK's proxies copy what they wrap, and policies only read)."""
 
     def __init__(self, recording: Recording):
         self.recording = recording
         self.by_urn = {r.urn: r for r in recording.resources}
         self.stack_urn = next((r.urn for r in recording.resources if r.type == STACK_TYPE), "")
+        # Per engine, so nothing outlives the recording.
+        self.props = functools.cache(self._props)
+        self.options = functools.cache(self._options)
+        self.provider = functools.cache(self._provider)
 
-    def options(self, resource: Registered) -> PolicyResourceOptions:
+    def _props(self, urn: str) -> Any:
+        return unknown_checking_proxy(self.by_urn[urn].inputs)
+
+    def _options(self, urn: str) -> PolicyResourceOptions:
+        resource = self.by_urn[urn]
         timeouts = resource.custom_timeouts
         return PolicyResourceOptions(
             protect=False,
@@ -93,13 +102,14 @@ class _Engine:
             parent=resource.parent or None,
         )
 
-    def provider(self, resource: Registered) -> PolicyProviderResource | None:
+    def _provider(self, urn: str) -> PolicyProviderResource | None:
+        resource = self.by_urn[urn]
         if resource.type == STACK_TYPE or resource.type.startswith("pulumi:providers:"):
             return None
         if resource.provider:
             found = self.by_urn.get(resource.provider.rsplit("::", 1)[0])
             if found is not None:
-                return PolicyProviderResource(found.type, unknown_checking_proxy(copy.deepcopy(found.inputs)), found.urn, found.name)
+                return PolicyProviderResource(found.type, self.props(found.urn), found.urn, found.name)
         if not resource.custom:
             return None  # components have no provider
         # The engine's default provider for the package, which the mocks do not register.
@@ -114,19 +124,20 @@ class _Engine:
     def resource_args(self, resource: Registered, config: dict[str, Any] | None) -> ResourceValidationArgs:
         return ResourceValidationArgs(
             resource.type,
-            unknown_checking_proxy(copy.deepcopy(resource.inputs)),
+            self.props(resource.urn),
             resource.urn,
             resource.name,
-            self.options(resource),
-            self.provider(resource),
+            self.options(resource.urn),
+            self.provider(resource.urn),
             config,
         )
 
+    @functools.cached_property
     def stack_resources(self) -> list[PolicyResource]:
         resources = {
             r.urn: PolicyResource(
-                r.type, unknown_checking_proxy(copy.deepcopy(r.inputs)), r.urn, r.name, self.options(r),
-                self.provider(r), None, [], {},
+                r.type, self.props(r.urn), r.urn, r.name, self.options(r.urn),
+                self.provider(r.urn), None, [], {},
             )
             for r in self.recording.resources
         }
@@ -175,7 +186,7 @@ def evaluate(config: StackConfig, recording: Recording, policies: list[Policy] |
                 if run_validation(policy, args, _reporter(outcome, resource.urn, engine.stack_urn)):
                     outcome.checked += 1
         else:
-            args = StackValidationArgs(engine.stack_resources(), configs.get(policy.name))
+            args = StackValidationArgs(engine.stack_resources, configs.get(policy.name))
             if run_validation(policy, args, _reporter(outcome, None, engine.stack_urn)):
                 outcome.checked += 1
         outcomes.append(outcome)
