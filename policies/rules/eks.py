@@ -17,7 +17,7 @@ import yaml
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from .base import MANDATORY, PHASE, SERVING_PHASES, fact, resource_policy
-from .props import UNKNOWN, get, is_list, is_map, items, peek
+from .props import UNKNOWN, get, is_list, is_map, items, known_items, peek
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 EKS_COMPONENT = "eks:index:Cluster"
@@ -58,7 +58,7 @@ def settings(args: ResourceValidationArgs) -> ClusterSettings:
             encrypts_secrets=peek(props, "encryptionConfigKeyArn") not in (None, ""),
             log_types=[str(t) for t in items(get(props, "enabledClusterLogTypes"))],
             public_endpoint=public is not False,  # pulumi-eks defaults to a public endpoint
-            public_cidrs=[str(c) for c in items(get(props, "publicAccessCidrs"))] or ["0.0.0.0/0"],
+            public_cidrs=[str(c) for c in known_items(get(props, "publicAccessCidrs"))] or ["0.0.0.0/0"],
             version=get(props, "version"),
         )
     config = peek(props, "encryptionConfig")
@@ -75,7 +75,7 @@ def settings(args: ResourceValidationArgs) -> ClusterSettings:
         encrypts_secrets=encrypts,
         log_types=[str(t) for t in items(get(props, "enabledClusterLogTypes"))],
         public_endpoint=get(vpc, "endpointPublicAccess") is not False,  # the EKS API default is public
-        public_cidrs=[str(c) for c in items(get(vpc, "publicAccessCidrs"))] or ["0.0.0.0/0"],
+        public_cidrs=[str(c) for c in known_items(get(vpc, "publicAccessCidrs"))] or ["0.0.0.0/0"],
         version=get(props, "version"),
     )
 

@@ -8,7 +8,7 @@ import yaml
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from .base import MANDATORY, MAX_GPU_SPEND, fact, resource_policy, stack_policy
-from .props import UNKNOWN, get, is_map, items, peek, tags_of_provider
+from .props import UNKNOWN, get, is_list, is_map, items, peek, tags_of_provider
 
 BUDGET = "aws:budgets/budget:Budget"
 COST_TAG = "llm-platform/stack"
@@ -23,7 +23,8 @@ UNTAGGABLE = frozenset(
 def _notifies(notification) -> bool:
     for key in ("subscriberSnsTopicArns", "subscriberEmailAddresses"):
         subscribers = peek(notification, key)
-        if subscribers is UNKNOWN or items(subscribers):
+        # A topic created in the same update has an unknown ARN at preview: counting never reads the element.
+        if subscribers is UNKNOWN or (is_list(subscribers) and len(subscribers) > 0):
             return True
     return False
 

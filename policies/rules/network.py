@@ -14,7 +14,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from .base import MANDATORY, is_kind, resource_policy
 from .kube import HELM_TYPES, chart_name, object_name, release_name
-from .props import get, is_map, items, scan
+from .props import get, is_map, items, known_items, scan
 
 OPEN_V4, OPEN_V6 = "0.0.0.0/0", "::/0"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -36,15 +36,15 @@ def _open_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None
               "edge's NLB listener may face the internet")
     if args.resource_type == SECURITY_GROUP:
         for rule in items(get(args.props, "ingress")):
-            opened = [c for c in items(get(rule, "cidrBlocks")) if c == OPEN_V4]
-            opened += [c for c in items(get(rule, "ipv6CidrBlocks")) if c == OPEN_V6]
+            opened = [c for c in known_items(get(rule, "cidrBlocks")) if c == OPEN_V4]
+            opened += [c for c in known_items(get(rule, "ipv6CidrBlocks")) if c == OPEN_V6]
             if opened:
                 report(f"security group {args.name} accepts {_ports(rule)} from {', '.join(opened)}; {remedy}")
     elif args.resource_type == SECURITY_GROUP_RULE:
         if get(args.props, "type") != "ingress":
             args.not_applicable("an egress rule")
-        opened = [c for c in items(get(args.props, "cidrBlocks")) if c == OPEN_V4]
-        opened += [c for c in items(get(args.props, "ipv6CidrBlocks")) if c == OPEN_V6]
+        opened = [c for c in known_items(get(args.props, "cidrBlocks")) if c == OPEN_V4]
+        opened += [c for c in known_items(get(args.props, "ipv6CidrBlocks")) if c == OPEN_V6]
         if opened:
             report(f"security group rule {args.name} accepts {_ports(args.props)} from {', '.join(opened)}; {remedy}")
     elif args.resource_type == INGRESS_RULE:
@@ -71,7 +71,7 @@ def _open_ingress(args: ResourceValidationArgs, report: ReportViolation) -> None
 
 
 def _open_load_balancer(service_spec: Any) -> str:
-    ranges = [str(r) for r in items(get(service_spec, "loadBalancerSourceRanges"))]
+    ranges = [str(r) for r in known_items(get(service_spec, "loadBalancerSourceRanges"))]
     if not ranges:
         return "has no loadBalancerSourceRanges, so it is open to 0.0.0.0/0"
     opened = [r for r in ranges if r in (OPEN_V4, OPEN_V6)]

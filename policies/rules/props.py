@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-__all__ = ["UNKNOWN", "UnknownValueError", "get", "is_list", "is_map", "items", "peek", "scan", "tags_of_provider", "truthy"]
+__all__ = ["UNKNOWN", "UnknownValueError", "get", "is_list", "is_map", "items", "known_items", "peek", "scan", "tags_of_provider", "truthy"]
 
 # What ``peek`` answers for a value the engine does not know yet (it will be known at `up`).
 UNKNOWN = type("Unknown", (), {"__repr__": lambda self: "<unknown during preview>"})()
@@ -66,6 +66,20 @@ def peek(value: Any, *path: str | int) -> Any:
 def items(value: Any) -> list[Any]:
     """The entries of a list (an absent or non-list value has none)."""
     return list(value) if is_list(value) else []
+
+
+def known_items(value: Any) -> list[Any]:
+    """The entries of a list that are known at preview: for comparing against literals such as 0.0.0.0/0,
+    where an entry computed from another resource (a VPC's CIDR) is not the literal either way."""
+    if not is_list(value):
+        return []
+    found = []
+    for index in range(len(value)):
+        try:
+            found.append(value[index])
+        except UnknownValueError:
+            continue
+    return found
 
 
 def truthy(value: Any) -> bool:

@@ -23,6 +23,13 @@ def test_world_open_security_group_ingress_is_rejected(resource_type, props):
     assert "only the edge's NLB listener may face the internet" in message
 
 
+def test_ingress_from_a_cidr_unknown_at_preview_is_not_taken_for_the_world():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    computed = {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": [UNKNOWN_STRING_VALUE]}]}
+    assert check(network.no_open_ingress, SG, computed) == []
+
+
 def test_vpc_only_ingress_and_egress_rules_pass():
     vpc_only = {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.40.0.0/16"]}],
                 "egress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]}
