@@ -5,7 +5,7 @@ Only relative imports here: the pack runs with the project root on its path, the
 ``policies.rules`` from it.
 """
 
-from . import data, eks, gpu, helm, money, network, nodes, ordering, workloads
+from . import data_at_rest, eks, gpu, helm, money, network, nodes, ordering, workloads
 
 POLICIES = [
     *gpu.POLICIES,
@@ -13,7 +13,7 @@ POLICIES = [
     *nodes.POLICIES,
     *workloads.POLICIES,
     *helm.POLICIES,
-    *data.POLICIES,
+    *data_at_rest.POLICIES,
     *money.POLICIES,
     *network.POLICIES,
     *ordering.POLICIES,

@@ -1,6 +1,6 @@
 """Data policies: S3 buckets encrypted and closed, RDS encrypted/private/backed up, SNS encrypted."""
 
-from policies.rules import data
+from policies.rules import data_at_rest as data
 
 from .helpers import Stack, check
 
