@@ -25,7 +25,9 @@ class ModelWeights(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelWeightsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:ModelWeights", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(name, force_destroy=False, opts=child)
+        # A cache of public (or licensed) weights that the Job refills: `pulumi destroy` may empty it, rather than
+        # stop on a 15 GB bucket that is not empty.
+        bucket = aws.s3.Bucket(name, force_destroy=True, opts=child)
         aws.s3.BucketPublicAccessBlock(
             name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True, opts=child,
