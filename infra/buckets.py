@@ -31,9 +31,12 @@ def expire_objects(days: int) -> LifecycleRule:
     )
 
 
-def private_bucket(name: str, parent: pulumi.Resource, lifecycle: list[LifecycleRule]) -> aws.s3.Bucket:
+def private_bucket(
+    name: str, parent: pulumi.Resource, lifecycle: list[LifecycleRule], force_destroy: bool = False
+) -> aws.s3.Bucket:
+    """``force_destroy`` lets `pulumi destroy` empty the bucket first: only for data the stack can recreate."""
     child = pulumi.ResourceOptions(parent=parent)
-    bucket = aws.s3.Bucket(name, force_destroy=False, opts=child)
+    bucket = aws.s3.Bucket(name, force_destroy=force_destroy, opts=child)
     aws.s3.BucketPublicAccessBlock(
         name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
         ignore_public_acls=True, restrict_public_buckets=True, opts=child,

@@ -501,6 +501,17 @@ class WeightsSyncConfig(Section):
     timeout_minutes: int = Field(90, ge=10, le=720, description="How long the copy may take (Pulumi waits for it).")
 
 
+# What one vLLM replica requests, per GPU it spans: the process (Python, CUDA context, tokenizer workers, CPU-side
+# buffers) and the memory-backed /dev/shm, which counts against the limit; plus, once, the Run:ai streamer's host
+# buffer, which vLLM is told to keep within this share. The capacity planner places replicas by the same figures.
+VLLM_CPU_PER_GPU = 3
+VLLM_PROCESS_GIB_PER_GPU = 12
+VLLM_SHM_GIB_PER_GPU = 2
+VLLM_STREAMER_BUFFER_GIB = 4
+# What a GPU node keeps for itself and its DaemonSets (kubelet reservation, device plugin, DCGM exporter, ...).
+NODE_RESERVED_CPU = 0.5
+NODE_RESERVED_GIB = 2.5
+
 # The pod's share of the ~2-minute spot notice: preStop plus vLLM's drain must end 10 s before the kill.
 SPOT_NOTICE_SECONDS = 120
 DRAIN_MARGIN_SECONDS = 10
@@ -534,6 +545,15 @@ class ServingConfig(Section):
                 "allowed: the model's commit on Hugging Face, 40 hex digits",
             )
         return self
+
+    @property
+    def replica_cpu(self) -> int:
+        return VLLM_CPU_PER_GPU * self.model.tensor_parallel_size
+
+    @property
+    def replica_memory_gib(self) -> int:
+        gpus = self.model.tensor_parallel_size
+        return gpus * (VLLM_PROCESS_GIB_PER_GPU + VLLM_SHM_GIB_PER_GPU) + VLLM_STREAMER_BUFFER_GIB
 
     @property
     def rollout_timeout_minutes(self) -> int:

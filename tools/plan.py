@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from stackconfig import ConfigError, StackConfig, from_stack_file
 
-from . import artifacts
+from . import artifacts, policy
 from .cost import report as cost_report
 from .cost.model import check as check_cost
 from .order import wave_lines
@@ -40,7 +40,10 @@ class Report:
 
 # The policy pack adds "policy" (a list of violations; a mandatory one makes the plan exit 1) and the
 # cost model adds "cost".
-REPORTS: dict[str, Report] = {"cost": Report(cost_report.TITLE, cost_report.build, cost_report.summary)}
+REPORTS: dict[str, Report] = {
+    "policy": Report("Policies (policies/; mandatory failures fail the plan)", policy.build, policy.summary),
+    "cost": Report(cost_report.TITLE, cost_report.build, cost_report.summary),
+}
 
 
 class _ArgumentParser(argparse.ArgumentParser):

@@ -81,7 +81,7 @@ def test_derived_budget_by_hand():
     assert worst > 1.2 * e.aws_monthly_usd
     assert monthly_budget_usd(config) == math.ceil(worst / 100) * 100
     # With caps that allow little more than the estimate, the estimate plus headroom sets it.
-    tight = config_with("dev", {f"{NS}:gpuPools.spot": {"instanceFamilies": ["g6"], "instanceSizes": ["xlarge"], "gpuLimit": 2},
+    tight = config_with("dev", {f"{NS}:gpuPools.spot": {"instanceFamilies": ["g6"], "instanceSizes": ["2xlarge"], "gpuLimit": 2},
                                 f"{NS}:serving.replicas": {"min": 2, "max": 2}, f"{NS}:budget.headroomPercent": 100})
     tight_estimate = estimate(tight)
     assert 2 * tight_estimate.aws_monthly_usd > worst_case_monthly_usd(tight_estimate)
@@ -141,10 +141,11 @@ def test_unit_costs(reports):
 
 
 def test_spot_and_fallback_hours():
-    # 10M requests on dev: 2 spot replicas around the clock (the caps), at 40 % below g6.xlarge's $0.8048.
+    # 10M requests on dev: 2 spot replicas around the clock (the caps), at 40 % below g6.2xlarge's $0.9776
+    # (the smallest L4 node that holds the vLLM pod's 18 GiB).
     e = estimate(config_with("dev", {f"{NS}:load": {"requestsPerMonth": 10_000_000}}))
     (spot,) = [i for i in e.items if i.name.startswith("spot:")]
-    assert spot.quantity == 2 * 730 and spot.unit_usd == pytest.approx(0.8048 * 0.6)
+    assert spot.quantity == 2 * 730 and spot.unit_usd == pytest.approx(0.9776 * 0.6)
     assert not [i for i in e.items if i.name.startswith("on-demand fallback")]
     fallback = estimate(config_with("dev", {f"{NS}:load": {"requestsPerMonth": 10_000_000},
                                             f"{NS}:gpuPools.spot.onDemandFallback": True}))
@@ -177,7 +178,7 @@ def test_summary_prints_the_table_and_the_verdicts(reports):
     assert "AWS total" in text and "phase total" in text and "$ per 1M output tokens" in text
     assert "break-even: 75," in text and "budget: $17,100/month, derived" in text
     assert "capacity (reserved): Qwen/Qwen2.5-7B-Instruct on g6e.xlarge" in text
-    assert "capacity (spot): Qwen/Qwen2.5-7B-Instruct on g6.xlarge" in text
+    assert "capacity (spot): Qwen/Qwen2.5-7B-Instruct on g6.2xlarge" in text
 
 
 # Bounds of the config the cost model reads: one line naming the key, exit 2, through the plan's command line.

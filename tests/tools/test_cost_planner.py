@@ -18,7 +18,7 @@ NS = "llm-platform"
 GIB = 1024**3
 REVISION = "0123456789abcdef0123456789abcdef01234567"  # another model needs its own pinned revision
 
-# Qwen2.5-7B-Instruct in bf16 on one L4 (g6.xlarge, EC2 reports 22,888 MiB) at gpuMemoryUtilization 0.9:
+# Qwen2.5-7B-Instruct in bf16 on one L4 (g6.2xlarge, the smallest L4 node that holds the pod; EC2 reports 22,888 MiB) at gpuMemoryUtilization 0.9:
 #   weights     7.62e9 params x 2 bytes                      = 15.24e9 B  = 14.193 GiB
 #   usable      22,888 / 1,024 GiB x 0.9 - 1.5 GiB overhead             = 18.616 GiB
 #   KV cache    18.616 - 14.193                                          =  4.423 GiB
@@ -31,7 +31,7 @@ L4_WEIGHTS, L4_KV_GIB, L4_TOKENS, L4_STREAM, L4_BATCH32 = 14.1934, 4.4231, 82_81
 
 def test_default_model_on_an_l4_by_hand():
     plan = plan_capacity(from_stack_file("dev", ROOT))
-    fit = plan.fits["g6.xlarge"]
+    fit = plan.fits["g6.2xlarge"]
     assert plan.spot_fit is fit, "the cheapest type the spot pool may launch serves"
     assert fit.weights_gib_per_gpu == pytest.approx(L4_WEIGHTS, abs=1e-3)
     assert fit.kv_gib_per_gpu == pytest.approx(L4_KV_GIB, abs=1e-3)
@@ -45,8 +45,8 @@ def test_default_model_on_an_l4_by_hand():
 def test_bandwidth_sets_the_speed_across_gpus():
     fits = plan_capacity(from_stack_file("prod", ROOT)).fits
     # Same weights, so one stream's speed scales with memory bandwidth: A10G 600, L40S 864 against L4's 300 GB/s.
-    assert fits["g5.xlarge"].stream_tokens_per_second == pytest.approx(2 * fits["g6.xlarge"].stream_tokens_per_second, rel=0.01)
-    assert fits["g6e.xlarge"].stream_tokens_per_second == pytest.approx(2.88 * fits["g6.xlarge"].stream_tokens_per_second, rel=0.01)
+    assert fits["g5.2xlarge"].stream_tokens_per_second == pytest.approx(2 * fits["g6.2xlarge"].stream_tokens_per_second, rel=0.01)
+    assert fits["g6e.xlarge"].stream_tokens_per_second == pytest.approx(2.88 * fits["g6.2xlarge"].stream_tokens_per_second, rel=0.01)
     # The L40S's 44.7 GiB leave 24.5 GiB of KV cache: 28 sequences of 16,384 tokens.
     assert fits["g6e.xlarge"].sequences_at_max_len == 28
 
@@ -73,7 +73,7 @@ def test_a_pool_that_may_launch_a_gpu_too_small_is_refused():
     with pytest.raises(ConfigError) as err:
         plan_capacity(config_with("dev", changes))
     assert err.value.key == f"{NS}:serving.model.id"
-    assert "g5.xlarge" in str(err.value) and "g6e" not in str(err.value).split("does not fit on")[1].split(",")[0]
+    assert "g5.2xlarge" in str(err.value) and "g6e" not in str(err.value).split("does not fit on")[1].split(",")[0]
     only_l40s = plan_capacity(config_with("dev", {**changes, f"{NS}:gpuPools.spot.instanceFamilies": ["g6e"]}))
     assert only_l40s.spot_fit.instance.name == "g6e.xlarge" and only_l40s.spot_fit.fits
 
@@ -171,3 +171,28 @@ def test_reserved_capacity_is_filled_first():
     assert (plan.load.average.reserved, plan.load.average.spot) == (3, 0)
     big = at_volume(from_stack_file("prod", ROOT), 200_000_000).capacity.load
     assert big.average.reserved == 4 and big.average.spot > 0, "past the reservations, spot takes the rest"
+
+
+def test_spot_replicas_go_on_the_cheapest_type_that_holds_the_vllm_pod(plans):
+    from stackconfig import from_stack_file
+    from tools.cost.planner import serving_type
+
+    config = from_stack_file("dev")
+    # g6.xlarge has the GPU but 16 GiB of memory: the pod asks for 18 GiB, so Karpenter launches a g6.2xlarge.
+    assert (config.serving.replica_cpu, config.serving.replica_memory_gib) == (3, 18)
+    assert serving_type(config, "spot").name == "g6.2xlarge"
+
+
+def test_a_pool_that_cannot_hold_a_replica_is_a_config_error():
+    from stackconfig import ConfigError
+    from tests.conftest import raw_config, set_dotted
+    from stackconfig import parse
+    from tools.cost.planner import serving_type
+
+    raw = raw_config("dev")
+    set_dotted(raw, "llm-platform:gpuPools.spot.instanceFamilies", ["g6"])
+    set_dotted(raw, "llm-platform:gpuPools.spot.instanceSizes", ["xlarge"])
+    with pytest.raises(ConfigError) as refused:
+        serving_type(parse("dev", raw), "spot")
+    assert refused.value.key == "llm-platform:gpuPools.spot"
+    assert "holds a vLLM replica (3 vCPU, 18 GiB" in str(refused.value)

@@ -25,6 +25,7 @@ from typing import Optional
 import yaml
 
 from stackconfig import ConfigError, StackConfig
+from stackconfig.model import NODE_RESERVED_CPU, NODE_RESERVED_GIB
 
 from .prices import DATA, InstanceType, hours_per_month, on_demand_hourly, pool_candidates, pools
 
@@ -166,7 +167,19 @@ def _hosts(config: StackConfig, pool_key: str) -> list[InstanceType]:
             f"{tp} GPUs per replica, but gpuPools.{pool_key} launches no node with that many GPUs; allowed: "
             f"a tensorParallelSize its nodes have, or instance sizes with more GPUs and maxGpusPerNode >= {tp}",
         )
-    return candidates
+    # Karpenter only launches a type whose CPU and memory, less what the node keeps, hold the vLLM pod's requests.
+    serving = config.serving
+    roomy = [t for t in candidates
+             if t.vcpus - NODE_RESERVED_CPU >= serving.replica_cpu
+             and t.memory_mib / 1024 - NODE_RESERVED_GIB >= serving.replica_memory_gib]
+    if not roomy:
+        raise ConfigError(
+            f"llm-platform:gpuPools.{pool_key}",
+            f"no instance type it may launch holds a vLLM replica ({serving.replica_cpu} vCPU, "
+            f"{serving.replica_memory_gib} GiB plus {NODE_RESERVED_CPU} vCPU and {NODE_RESERVED_GIB} GiB for the node; "
+            f"largest: {', '.join(sorted(t.name for t in candidates))}); allowed: larger instanceSizes or instanceTypes",
+        )
+    return roomy
 
 
 def check_fit(config: StackConfig, spec: ModelSpec) -> dict[str, Fit]:
