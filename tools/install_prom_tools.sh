@@ -12,8 +12,10 @@ for pair in promtool:prometheus amtool:prometheus-alertmanager; do
   fi
   work=$(mktemp -d)
   if ! (cd "$work" && apt-get download "$package" >/dev/null 2>&1); then
-    # A fresh machine has no package lists yet; only root may fetch them.
-    if [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1 && (cd "$work" && apt-get download "$package" >/dev/null 2>&1); then
+    # A fresh machine has no package lists yet; root (or passwordless sudo, as on hosted CI runners) may fetch them.
+    as_root=""
+    [ "$(id -u)" = 0 ] || as_root="sudo -n"
+    if $as_root apt-get update -qq >/dev/null 2>&1 && (cd "$work" && apt-get download "$package" >/dev/null 2>&1); then
       :
     else
       echo "install_prom_tools: cannot get $tool: Debian package '$package' could not be downloaded" \
