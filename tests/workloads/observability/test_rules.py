@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, STACKS, plan_with
+from tests.conftest import ROOT, STACKS, raw_config, set_dotted
 from workloads.observability.rules import alert_names, render_rule_groups, runbook_anchor
 
 from .conftest import HERE, UNIT_TEST_PARAMETERS, alerts, rule_groups
@@ -123,12 +123,16 @@ def test_openai_budget_is_the_cost_models_openai_bill_plus_headroom(plans, stack
 
 
 def test_thresholds_come_from_config():
-    plan = plan_with("prod", {
-        "llm-platform:observability.alerts": {"p99LatencyMs": 2500, "ttftP95Ms": 750, "errorRatePercent": 0.5,
-                                              "queueDepth": 200, "openaiMonthlyBudgetUsd": 900, "gpuPodPendingMinutes": 20},
-        "llm-platform:serving.replicas": {"min": 4, "max": 16},
-    })
-    found = alerts(plan)
+    from program import rule_parameters
+    from stackconfig import parse
+
+    raw = raw_config("prod")
+    set_dotted(raw, "llm-platform:observability.alerts", {
+        "p99LatencyMs": 2500, "ttftP95Ms": 750, "errorRatePercent": 0.5, "queueDepth": 200,
+        "openaiMonthlyBudgetUsd": 900, "gpuPodPendingMinutes": 20})
+    set_dotted(raw, "llm-platform:serving.replicas", {"min": 4, "max": 16})
+    groups = render_rule_groups(rule_parameters(parse("prod", raw)))
+    found = {rule["alert"]: rule for group in groups for rule in group["rules"] if "alert" in rule}
     assert "> 2.5\n" in found["VllmP99LatencyHigh"]["expr"]
     assert "> 0.75\n" in found["VllmTtftP95High"]["expr"]
     assert "> 0.005\n" in found["LlmErrorRateHigh"]["expr"]
