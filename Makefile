@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The real LiteLLM proxy lives in a virtualenv of its own: its dependencies are not the program's.
 ROUTER_VENV := .venv-router
+# promtool and amtool check the alert rules and Alertmanager's config; unpacked from Debian's packages.
+PROM_TOOLS := .tools/bin
 STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
@@ -26,8 +28,12 @@ plan: $(VENV)/.installed
 plan-all: $(VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 
-test: $(VENV)/.installed
-	$(PY) -m pytest -q --ignore=tests/live_router
+$(PROM_TOOLS)/.installed: tools/install_prom_tools.sh
+	tools/install_prom_tools.sh $(PROM_TOOLS)
+	touch $@
+
+test: $(VENV)/.installed $(PROM_TOOLS)/.installed
+	PATH="$(CURDIR)/$(PROM_TOOLS):$$PATH" $(PY) -m pytest -q --ignore=tests/live_router
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed

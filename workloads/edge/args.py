@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,6 +18,14 @@ class BackendRef:
     name: str
     namespace: str
     port: int
+
+
+@dataclass(frozen=True)
+class PublicService:
+    """A Service other than the API that the edge serves on a host name of its own (HTTPS, its own certificate)."""
+
+    hostname: str
+    backend: BackendRef
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class EdgeArgs:
     # The backends' namespaces: the grants and the upstream policy live there, so they wait for them, and
     # nothing else of the edge waits for the backends.
     backend_namespaces: tuple[pulumi.Resource, ...] = ()
+    # Grafana, where observability.grafana.hostname is set: behind Grafana's own login.
+    grafana: Optional[PublicService] = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.mirror_percent <= 100:
