@@ -112,6 +112,8 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
         # In-flight streams finish before the pod goes: preStop, then up to the request timeout, then a margin.
         "terminationGracePeriodSeconds": PRESTOP_SECONDS + args.request_timeout_seconds + 20,
         "nodeSelector": dict(args.system_node_selector),
+        # LiteLLM never calls the Kubernetes API: no token for a compromised proxy to use.
+        "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
             "maxSkew": 1,
