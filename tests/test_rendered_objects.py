@@ -7,6 +7,8 @@
   written from the upstream CRD each file cites. CEL rules (``x-kubernetes-validations``) are not evaluated.
 - Helm values: our own strict values contracts of the pinned charts (``tests/data/helm-values``), because Helm
   ignores a values key it does not know. The charts' templates themselves are not rendered.
+- checkov's kubernetes checks over the four stacks at once, with every skip explained in
+  ``tests/data/checkov-skips.yaml``.
 
 Validators are built once per schema and Kubernetes version; the plans are the session's cached recordings.
 """
@@ -14,9 +16,13 @@ Validators are built once per schema and Kubernetes version; the plans are the s
 from __future__ import annotations
 
 import copy
+import fnmatch
 import functools
 import importlib.resources
 import json
+import os
+import re
+import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,6 +40,8 @@ from tools.versions import code_pins
 DATA = Path(__file__).parent / "data"
 CRD_SCHEMAS = DATA / "crd-schemas"
 VALUES_CONTRACTS = DATA / "helm-values"
+CHECKOV_SKIPS = DATA / "checkov-skips.yaml"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 K8S_SCHEMAS = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
 DEFINITIONS = "_definitions.json"
 OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -369,3 +377,91 @@ def test_a_chart_version_the_contract_was_not_written_for_fails():
         "read the chart's values at 1.15.0 and update the contract"
     ]
 
+
+# --- checkov -------------------------------------------------------------------------------------------
+
+
+class CheckovScan:
+    """One checkov run over every stack's objects, started in the background when this module starts."""
+
+    def __init__(self, process: subprocess.Popen, output: Path, scanned: int):
+        self.process, self.output, self.scanned = process, output, scanned
+
+    @functools.cached_property
+    def report(self) -> dict[str, Any]:
+        _, stderr = self.process.communicate(timeout=180)
+        text = self.output.read_text()
+        # checkov exits 1 when a check fails; anything else, or no report, is a broken run.
+        assert self.process.returncode in (0, 1) and text.strip(), (
+            f"checkov failed ({self.process.returncode}): {stderr[-2000:]}")
+        return json.loads(text)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def checkov_scan(tmp_path_factory) -> Iterator[CheckovScan | None]:
+    if not CHECKOV.exists():
+        yield None
+        return
+    root = tmp_path_factory.mktemp("checkov")
+    scanned = 0
+    for stack in STACKS:
+        folder = root / stack
+        folder.mkdir()
+        for obj in rendered(stack)[1]:
+            metadata = obj["metadata"]
+            name = re.sub(r"[^A-Za-z0-9.-]+", "-", f"{obj['kind']}-{metadata.get('namespace', '')}-{metadata['name']}")
+            (folder / f"{name}.json").write_text(json.dumps(obj))
+            scanned += 1
+    output = root / "report.json"
+    # Nothing from the caller's environment or home (CKV_* variables, ~/.checkov.yaml) changes the checks.
+    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(root), "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
+    with output.open("w") as stdout:
+        process = subprocess.Popen(
+            [str(CHECKOV), "--directory", str(root), "--framework", "kubernetes", "--output", "json", "--quiet",
+             "--compact", "--skip-download"],
+            stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=root, env=environment,
+        )
+    scan = CheckovScan(process, output, scanned)
+    yield scan
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+def _checkov_skips() -> list[dict[str, Any]]:
+    return yaml.safe_load(CHECKOV_SKIPS.read_text())["skips"]
+
+
+def _skipped(failure: dict[str, Any], skips: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((skip for skip in skips if skip["check"] == failure["check_id"]
+                 and any(fnmatch.fnmatchcase(failure["resource"], pattern) for pattern in skip["resources"])), None)
+
+
+def _report(scan: CheckovScan | None) -> dict[str, Any]:
+    assert scan is not None, f"{CHECKOV.relative_to(ROOT)} is missing: `make test` builds it from requirements-checkov.txt"
+    return scan.report
+
+
+def test_checkov_finds_nothing_unexplained(checkov_scan):
+    report = _report(checkov_scan)
+    assert report["check_type"] == "kubernetes" and report["summary"]["parsing_errors"] == 0
+    skips = _checkov_skips()
+    unexplained = sorted({
+        f"{failure['check_id']} ({failure['check_name']}): {failure['resource']} in {failure['file_path'].split('/')[1]}"
+        for failure in report["results"]["failed_checks"] if _skipped(failure, skips) is None
+    })
+    _fail_on([f"{line}: fix it in the program, or explain it in {CHECKOV_SKIPS.relative_to(ROOT)}" for line in unexplained])
+
+
+def test_every_checkov_skip_has_a_reason_and_still_matches_a_failure(checkov_scan):
+    failures = _report(checkov_scan)["results"]["failed_checks"]
+    problems = []
+    for skip in _checkov_skips():
+        if not re.fullmatch(r"CKV2?_K8S_\d+", skip.get("check", "")) or not skip.get("resources"):
+            problems.append(f"{skip}: name a check (CKV_K8S_<n>) and the resources it is skipped for")
+        if not skip.get("reason", "").strip() or "\n" in skip["reason"].strip():
+            problems.append(f"{skip.get('check')}: give a one-line reason")
+        for pattern in skip.get("resources", []):
+            if not any(f["check_id"] == skip["check"] and fnmatch.fnmatchcase(f["resource"], pattern) for f in failures):
+                problems.append(f"{skip['check']} {pattern}: checkov no longer fails it; remove the skip")
+    _fail_on(problems)
