@@ -34,7 +34,7 @@ plan: $(VENV)/.installed
 	$(PY) -m tools.plan --stack $(STACK)
 
 plan-all: $(VENV)/.installed
-	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	$(PY) -m tools.plan --stack all
 
 $(PROM_TOOLS)/.installed: tools/install_prom_tools.sh
 	tools/install_prom_tools.sh $(PROM_TOOLS)
@@ -45,7 +45,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PROM_TOOLS)/.installed
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
-	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	$(PY) -m tools.plan --stack all --quiet
 	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
 
 bench: $(VENV)/.installed
