@@ -15,6 +15,7 @@ Validators are built once per schema and Kubernetes version; the plans are the s
 
 from __future__ import annotations
 
+import atexit
 import copy
 import fnmatch
 import functools
@@ -23,6 +24,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -41,7 +43,7 @@ DATA = Path(__file__).parent / "data"
 CRD_SCHEMAS = DATA / "crd-schemas"
 VALUES_CONTRACTS = DATA / "helm-values"
 CHECKOV_SKIPS = DATA / "checkov-skips.yaml"
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+CHECKOV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
 K8S_SCHEMAS = importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
 DEFINITIONS = "_definitions.json"
 OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -380,30 +382,64 @@ def test_a_chart_version_the_contract_was_not_written_for_fails():
 
 # --- checkov -------------------------------------------------------------------------------------------
 
+CHECKOV_ARGS = ("--framework", "kubernetes", "--output", "json", "--quiet", "--compact", "--skip-download")
+# checkov spends seconds importing itself and a second scanning. The runner imports it as soon as pytest imports this
+# module, beside the rest of the suite, then scans the folder it is sent. Nothing from the caller's environment or
+# home (CKV_* variables, ~/.checkov.yaml) changes the checks.
+CHECKOV_RUNNER = """
+import os, sys
+from checkov.main import Checkov
+root = sys.stdin.readline().strip()
+if root:
+    os.chdir(root)
+    os.environ["HOME"] = root
+    sys.exit(Checkov([*sys.argv[1:], "--directory", root]).run())
+"""
+
+
+def _start_checkov() -> subprocess.Popen | None:
+    if not CHECKOV_PYTHON.exists():
+        return None
+    process = subprocess.Popen(
+        [str(CHECKOV_PYTHON), "-c", CHECKOV_RUNNER, *CHECKOV_ARGS],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
+    )
+    atexit.register(_stop, process)  # when this module's tests are deselected
+    return process
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+_CHECKOV = _start_checkov()
+
 
 class CheckovScan:
-    """One checkov run over every stack's objects, started in the background when this module starts."""
+    """The runner's scan of every stack's objects, read when a test first needs it."""
 
-    def __init__(self, process: subprocess.Popen, output: Path, scanned: int):
-        self.process, self.output, self.scanned = process, output, scanned
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
 
     @functools.cached_property
     def report(self) -> dict[str, Any]:
-        _, stderr = self.process.communicate(timeout=180)
-        text = self.output.read_text()
+        stdout, stderr = self.process.communicate(timeout=300)
         # checkov exits 1 when a check fails; anything else, or no report, is a broken run.
-        assert self.process.returncode in (0, 1) and text.strip(), (
+        assert self.process.returncode in (0, 1) and stdout.strip(), (
             f"checkov failed ({self.process.returncode}): {stderr[-2000:]}")
-        return json.loads(text)
+        return json.loads(stdout)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def checkov_scan(tmp_path_factory) -> Iterator[CheckovScan | None]:
-    if not CHECKOV.exists():
+    """Sends the runner the four stacks' objects (one JSON file each) before this module's other tests run."""
+    if _CHECKOV is None:
         yield None
         return
     root = tmp_path_factory.mktemp("checkov")
-    scanned = 0
     for stack in STACKS:
         folder = root / stack
         folder.mkdir()
@@ -411,21 +447,10 @@ def checkov_scan(tmp_path_factory) -> Iterator[CheckovScan | None]:
             metadata = obj["metadata"]
             name = re.sub(r"[^A-Za-z0-9.-]+", "-", f"{obj['kind']}-{metadata.get('namespace', '')}-{metadata['name']}")
             (folder / f"{name}.json").write_text(json.dumps(obj))
-            scanned += 1
-    output = root / "report.json"
-    # Nothing from the caller's environment or home (CKV_* variables, ~/.checkov.yaml) changes the checks.
-    environment = {"PATH": os.environ.get("PATH", ""), "HOME": str(root), "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"}
-    with output.open("w") as stdout:
-        process = subprocess.Popen(
-            [str(CHECKOV), "--directory", str(root), "--framework", "kubernetes", "--output", "json", "--quiet",
-             "--compact", "--skip-download"],
-            stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=root, env=environment,
-        )
-    scan = CheckovScan(process, output, scanned)
-    yield scan
-    if process.poll() is None:
-        process.kill()
-        process.communicate()
+    _CHECKOV.stdin.write(f"{root}\n")
+    _CHECKOV.stdin.flush()
+    yield CheckovScan(_CHECKOV)
+    _stop(_CHECKOV)
 
 
 def _checkov_skips() -> list[dict[str, Any]]:
@@ -438,7 +463,8 @@ def _skipped(failure: dict[str, Any], skips: list[dict[str, Any]]) -> dict[str, 
 
 
 def _report(scan: CheckovScan | None) -> dict[str, Any]:
-    assert scan is not None, f"{CHECKOV.relative_to(ROOT)} is missing: `make test` builds it from requirements-checkov.txt"
+    assert scan is not None, (
+        f"{CHECKOV_PYTHON.relative_to(ROOT)} is missing: `make test` builds .venv-checkov from requirements-checkov.txt")
     return scan.report
 
 
