@@ -14,7 +14,7 @@ def answered_by(body: dict) -> str:
 def test_dev_answers_from_openai_at_once_while_vllm_wakes_and_returns_to_vllm(run_router):
     router = run_router("dev", vllm_running=False)
     # LiteLLM's first call loads what it imports lazily (about a second): pay it outside the measurement.
-    assert local_router.chat(router.proxy.url, "gpt-4o-mini-openai", "warm up")[0] == 200
+    assert local_router.chat(router.proxy.url, "gpt-4o-mini", "warm up")[0] == 200
     latencies = []
     for index in range(20):
         status, body, seconds = local_router.chat(router.proxy.url, "gpt-4o-mini", f"question {index}")
