@@ -44,6 +44,8 @@ OPENAI_BASE_ENV = "os.environ/OPENAI_API_BASE"
 HOOKS_MODULE = "llm_platform_hooks"
 # Deployments that serve untagged requests carry this LiteLLM tag; it keeps unknown tags in the normal pool.
 DEFAULT_TAG = "default"
+# Sampled pairs are written to S3 at least this often (or by 200).
+SAMPLE_FLUSH_SECONDS = 60
 # A deployment-level allowed_fails (model_info) no failure rate reaches: LiteLLM never cools the deployment down.
 NEVER_COOL_DOWN = 1_000_000
 
@@ -77,6 +79,7 @@ def hooks_settings(traffic: TrafficConfig, serving: ServingConfig) -> dict[str, 
             "max_concurrency": shadow.max_concurrency,
             "timeout_seconds": shadow.timeout_seconds,
             "sample_store_percent": store.sample_percent if store.enabled else 0.0,
+            "sample_store_flush_seconds": SAMPLE_FLUSH_SECONDS,
         },
     }
 
