@@ -183,12 +183,12 @@ def stop(process: Process) -> None:
 
 
 def chat(proxy_url: str, model: str, content: str, key: str = MASTER_KEY, stream: bool = False,
-         timeout: float = 60, **extra: Any) -> tuple[int, dict | str, float]:
+         timeout: float = 60, headers: dict[str, str] | None = None, **extra: Any) -> tuple[int, dict | str, float]:
     """One chat completion through the proxy: (HTTP status, JSON body or streamed text, seconds taken)."""
     body = {"model": model, "messages": [{"role": "user", "content": content}], "stream": stream, **extra}
     request = urllib.request.Request(
         f"{proxy_url}/v1/chat/completions", data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", **(headers or {})},
     )
     started = time.perf_counter()
     try:
