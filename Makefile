@@ -4,10 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The real LiteLLM proxy lives in a virtualenv of its own: its dependencies are not the program's.
 ROUTER_VENV := .venv-router
+# promtool and amtool check the alert rules and Alertmanager's config; unpacked from Debian's packages.
+PROM_TOOLS := .tools/bin
 STACK ?= dev
+REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench eval eval-local clean
+.PHONY: plan plan-all test test-router bench eval eval-local versions cost-chart prices preflight clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +26,18 @@ plan: $(VENV)/.installed
 	$(PY) -m tools.plan --stack $(STACK)
 
 plan-all: $(VENV)/.installed
-	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	$(PY) -m tools.plan --stack all
 
-test: $(VENV)/.installed
-	$(PY) -m pytest -q --ignore=tests/live_router
+$(PROM_TOOLS)/.installed: tools/install_prom_tools.sh
+	tools/install_prom_tools.sh $(PROM_TOOLS)
+	touch $@
+
+test: $(VENV)/.installed $(PROM_TOOLS)/.installed
+	PATH="$(CURDIR)/$(PROM_TOOLS):$$PATH" $(PY) -m pytest -q --ignore=tests/live_router
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
-	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
+	$(PY) -m tools.plan --stack all --quiet
 	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
 
 bench: $(VENV)/.installed
@@ -43,6 +50,22 @@ eval: $(VENV)/.installed
 
 eval-local: $(VENV)/.installed
 	$(PY) -m tools.eval.local
+
+# Cost per month against requests per month, every stack against OpenAI alone (docs/cost.md shows a copy).
+cost-chart: $(VENV)/.installed
+	$(PY) -m tools.cost.chart --out build/cost-chart.png
+
+# Refresh tools/cost/ec2/$(REGION).yaml from the AWS Price List API: needs AWS credentials (the plan never does).
+prices: $(VENV)/.installed
+	$(PY) -m tools.cost.refresh --region $(REGION)
+
+# Before the first `pulumi up`: quotas, instance offerings, reservations, EKS version, placeholders (AWS credentials).
+preflight: $(VENV)/.installed
+	$(PY) -m tools.preflight --stack $(STACK)
+
+# Every pin with its source and what is newer; asks the package index which Python packages are behind.
+versions: $(VENV)/.installed
+	$(PY) -m tools.versions
 
 clean:
 	rm -rf build .pytest_cache

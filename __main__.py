@@ -7,9 +7,11 @@ import pulumi
 from program import build_platform
 from stackconfig import ConfigError, from_pulumi_runtime
 from stackconfig.placeholders import deploy_gate
+from tools.cost.model import check as check_cost
 
 try:
     config = from_pulumi_runtime(pulumi.get_stack())
+    check_cost(config)  # a model that does not fit the pools' GPUs, or a missing price, stops here too
 except ConfigError as err:
     # One line, no traceback; exit status 2 before any resource is registered.
     print(err, file=sys.stderr)

@@ -20,6 +20,10 @@ from .regions import AWS_REGIONS, zone_id_prefix
 from .versions import SUPPORTED_CLUSTER_VERSIONS
 
 DURATION = r"^([0-9]+(s|m|h))+$|^Never$"
+HOSTNAME = r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+# What a `secure:` value becomes where it cannot be decrypted (the offline plan): stands for the secret.
+SECRET_PLACEHOLDER = "[secret]"
+GRAFANA_PASSWORD_MIN_LENGTH = 16
 # Private subnets take one eighth of the VPC per zone slot (see infra/network.py); the last eighth holds the public ones.
 SUBNET_SLOTS = 7
 
@@ -189,6 +193,12 @@ class CapacityReservation(Section):
     id: str = Field(pattern=r"^cr-[0-9a-f]{8,17}$", description="cr- followed by 8 to 17 hex digits.")
     zone_id: Optional[str] = Field(None, pattern=ZONE_ID, description="The reservation's zone ID; must be one of network.zoneIds.")
     instance_type: Optional[str] = Field(None, pattern=r"^[gp][0-9][a-z0-9-]*\.[a-z0-9]+$", description="The reserved instance type; must be one the pool may launch.")
+    hourly_price_usd: Optional[float] = Field(
+        None, gt=0,
+        description="What the reservation bills per instance-hour, for the cost model: a Capacity Block's purchase "
+                    "price divided by its hours. Unset: an On-Demand Capacity Reservation, billed at the on-demand price "
+                    "whether used or not.",
+    )
 
 
 class GpuPoolConfig(Section):
@@ -294,7 +304,12 @@ class KarpenterConfig(Section):
 
 
 class BudgetConfig(Section):
-    monthly_limit_usd: float = Field(gt=0)
+    monthly_limit_usd: Optional[float] = Field(
+        None, gt=0,
+        description="The AWS Budget's monthly limit. Unset: derived from the cost estimate plus headroomPercent, and never "
+                    "below the worst case at the GPU caps (docs/cost.md).",
+    )
+    headroom_percent: int = Field(20, ge=0, le=500, description="Headroom over the cost estimate for a derived budget.")
     actual_thresholds_percent: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     forecast_thresholds_percent: list[int] = Field(default_factory=lambda: [100], min_length=1)
     notification_emails: list[str] = Field(min_length=1)
@@ -317,12 +332,101 @@ class BudgetConfig(Section):
         return values
 
 
+class LoadConfig(Section):
+    """The load a stack is planned for: all client requests, before the phase splits them (self-hosted, OpenAI)."""
+
+    requests_per_month: int = Field(1_000_000, ge=0, description="Client requests a month (the migration plan's example: 1M).")
+    input_tokens_per_request: int = Field(500, ge=1, le=1_048_576, description="Prompt tokens per request, on average.")
+    output_tokens_per_request: int = Field(200, ge=1, le=1_048_576, description="Answer tokens per request, on average (the migration plan's example: 200).")
+    peak_hour_factor: float = Field(3.0, ge=1, le=100, description="Requests in the busiest hour over those in an average active hour.")
+    active_hours_per_day: int = Field(
+        24, ge=1, le=24, description="Hours a day that carry the traffic; outside them vLLM runs serving.replicas.min."
+    )
+
+
+class OpenAIPriceConfig(Section):
+    input_per_million_usd: float = Field(ge=0, description="USD per 1M input tokens.")
+    output_per_million_usd: float = Field(ge=0, description="USD per 1M output tokens.")
+
+
+class CostModelConfig(Section):
+    """Assumptions of the cost model and capacity planner (tools/cost); the price tables are tools/cost/*.yaml."""
+
+    spot_discount_percent: float = Field(
+        40, ge=0, le=95,
+        description="Spot price below on-demand, assumed (GPU spot moves daily; the source of the default is in "
+                    "tools/cost/prices.yaml).",
+    )
+    on_demand_fallback_percent: float = Field(
+        10, ge=0, le=100,
+        description="Share of the spot pool's GPU-hours assumed to run on demand when its onDemandFallback is on.",
+    )
+    openai_prices: dict[str, OpenAIPriceConfig] = Field(
+        default_factory=dict,
+        description="OpenAI prices by model name, for models tools/cost/prices.yaml lacks or to use your contract's prices.",
+    )
+    nat_data_gb_per_month: float = Field(
+        50, ge=0, description="NAT traffic besides OpenAI calls and image pulls: package updates, Hugging Face, webhooks."
+    )
+    control_plane_log_gb_per_type: float = Field(
+        3, ge=0, description="CloudWatch Logs GB a month per enabled control-plane log type (audit is usually the largest)."
+    )
+    decode_efficiency: float = Field(
+        0.5, ge=0.05, le=1.0,
+        description="Share of the memory-bandwidth roofline vLLM reaches while decoding (kernels, scheduling, prefill "
+                    "interleaving); the planner's tokens/s are the roofline times this.",
+    )
+    runtime_overhead_gib: float = Field(
+        1.5, ge=0, le=64,
+        description="GPU memory per GPU that is neither weights nor KV cache: CUDA context, activations, CUDA graphs.",
+    )
+    on_demand_hourly_usd: dict[str, float] = Field(
+        default_factory=dict,
+        description="EC2 on-demand USD per instance-hour by instance type, for types or regions the shipped table "
+                    "(tools/cost/ec2/<region>.yaml) lacks; these take precedence over it.",
+    )
+
+    @field_validator("on_demand_hourly_usd")
+    @classmethod
+    def _prices(cls, values: dict[str, float]) -> dict[str, float]:
+        for instance_type, price in values.items():
+            if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9-]+", instance_type):
+                raise ValueError(f"{instance_type!r} is not an EC2 instance type; allowed: names such as g6e.xlarge")
+            if price <= 0:
+                raise ValueError(f"{instance_type}: {price} is not a price; allowed: USD per hour above 0")
+        return values
+
+
 class TagsConfig(Section):
     cost_center: str = Field(min_length=1)
     extra: dict[str, str] = Field(default_factory=dict, description="More default tags for every AWS resource.")
 
 
 # --- Serving and traffic ----------------------------------------------------
+
+
+class ModelArchitecture(Section):
+    """What the capacity planner needs of a model tools/cost/models.yaml does not list (read its config.json)."""
+
+    params_billion: float = Field(gt=0, le=5000, description="All parameters, in billions.")
+    embedding_params_billion: float = Field(
+        0, ge=0, description="Input embedding plus output head, in billions: kept at 16 bits when the rest is quantized."
+    )
+    layers: int = Field(ge=1, le=1024, description="num_hidden_layers")
+    kv_heads: int = Field(ge=1, le=1024, description="num_key_value_heads")
+    head_dim: int = Field(ge=8, le=1024, description="head_dim (hidden_size / num_attention_heads)")
+    weights_gib: Optional[float] = Field(
+        None, gt=0, description="Size of the weights in GPU memory, where the quantization does not tell it (compressed-tensors)."
+    )
+
+    @model_validator(mode="after")
+    def _embeddings(self) -> "ModelArchitecture":
+        if self.embedding_params_billion >= self.params_billion:
+            raise ValueError(
+                f"embeddingParamsBillion ({self.embedding_params_billion}) is not below paramsBillion ({self.params_billion}); "
+                "allowed: the embedding and head are a part of the parameters"
+            )
+        return self
 
 
 DEFAULT_MODEL_ID = "Qwen/Qwen2.5-7B-Instruct"
@@ -351,6 +455,9 @@ class ModelConfig(Section):
     dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="--dtype")
     max_num_seqs: int = Field(64, ge=1, le=4096, description="--max-num-seqs: concurrent sequences per replica.")
     enable_prefix_caching: bool = Field(True, description="--enable-prefix-caching / --no-enable-prefix-caching")
+    architecture: Optional[ModelArchitecture] = Field(
+        None, description="For the capacity planner, when tools/cost/models.yaml does not list the model."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -394,6 +501,17 @@ class WeightsSyncConfig(Section):
     timeout_minutes: int = Field(90, ge=10, le=720, description="How long the copy may take (Pulumi waits for it).")
 
 
+# What one vLLM replica requests, per GPU it spans: the process (Python, CUDA context, tokenizer workers, CPU-side
+# buffers) and the memory-backed /dev/shm, which counts against the limit; plus, once, the Run:ai streamer's host
+# buffer, which vLLM is told to keep within this share. The capacity planner places replicas by the same figures.
+VLLM_CPU_PER_GPU = 3
+VLLM_PROCESS_GIB_PER_GPU = 12
+VLLM_SHM_GIB_PER_GPU = 2
+VLLM_STREAMER_BUFFER_GIB = 4
+# What a GPU node keeps for itself and its DaemonSets (kubelet reservation, device plugin, DCGM exporter, ...).
+NODE_RESERVED_CPU = 0.5
+NODE_RESERVED_GIB = 2.5
+
 # The pod's share of the ~2-minute spot notice: preStop plus vLLM's drain must end 10 s before the kill.
 SPOT_NOTICE_SECONDS = 120
 DRAIN_MARGIN_SECONDS = 10
@@ -429,6 +547,15 @@ class ServingConfig(Section):
         return self
 
     @property
+    def replica_cpu(self) -> int:
+        return VLLM_CPU_PER_GPU * self.model.tensor_parallel_size
+
+    @property
+    def replica_memory_gib(self) -> int:
+        gpus = self.model.tensor_parallel_size
+        return gpus * (VLLM_PROCESS_GIB_PER_GPU + VLLM_SHM_GIB_PER_GPU) + VLLM_STREAMER_BUFFER_GIB
+
+    @property
     def rollout_timeout_minutes(self) -> int:
         """How long Pulumi waits for vLLM to become ready: a new GPU node, a ~20 GB image pull, then the model load."""
         return 20 + -(-self.startup_timeout_seconds // 60)
@@ -448,7 +575,7 @@ class TlsConfig(Section):
 
 
 class EdgeConfig(Section):
-    hostname: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="Public host name of the API.")
+    hostname: str = Field(pattern=HOSTNAME, description="Public host name of the API.")
     tls: TlsConfig = Field(default_factory=TlsConfig)
     max_body_size: str = Field("10m", pattern=r"^\d{1,4}(k|m)?$", description="Largest request body (NGINX size).")
     read_timeout: str = Field("600s", pattern=r"^[0-9]{1,4}(ms|s|m|h)?$", description="Upstream read timeout (NGINX: between two reads): long enough for streamed (SSE) answers and for the fallback to answer.")
@@ -642,9 +769,78 @@ class TrafficConfig(Section):
         return reverse.percent if reverse.enabled and not self.kill_switch else 0.0
 
 
+class GrafanaConfig(Section):
+    storage_gib: int = Field(10, ge=1, le=200, description="Grafana's volume (users, annotations, UI state; dashboards are provisioned).")
+    hostname: Optional[str] = Field(
+        None, pattern=HOSTNAME,
+        description="Serve Grafana through the edge on this host name (HTTPS, Grafana's own login, no anonymous access). "
+                    "Unset: reachable inside the cluster only (kubectl port-forward).",
+    )
+
+
+class LokiConfig(Section):
+    deployment_mode: Literal["Monolithic", "SimpleScalable"] = Field(
+        "Monolithic",
+        description="Monolithic: one Loki on a gp3 volume (dev, shadow). SimpleScalable: read, write and backend "
+                    "targets on S3 buckets this stack creates (rollout, prod).",
+    )
+    retention_days: int = Field(14, ge=1, le=3650, description="Loki's compactor deletes log lines older than this.")
+    bucket_expiration_days: int = Field(
+        30, ge=2, le=3660,
+        description="SimpleScalable: S3 lifecycle expiry of the log objects, a backstop behind retentionDays (must be longer).",
+    )
+    storage_gib: int = Field(20, ge=5, le=2000, description="Monolithic: the log volume; SimpleScalable: each write and backend volume (WAL, cache).")
+    replicas: int = Field(3, ge=3, le=30, description="SimpleScalable: pods per target (read, write, backend); 3 or more for replication factor 3.")
+
+    @model_validator(mode="after")
+    def _expiry_after_retention(self) -> "LokiConfig":
+        if self.bucket_expiration_days <= self.retention_days:
+            raise ValueError(
+                f"bucketExpirationDays ({self.bucket_expiration_days}) is not longer than retentionDays ({self.retention_days}); "
+                "allowed: more days than retentionDays, so S3 never deletes what Loki still keeps"
+            )
+        return self
+
+
+class AlertsConfig(Section):
+    """Alert thresholds; the defaults are the migration plan's."""
+
+    p99_latency_ms: int = Field(1000, ge=50, le=600000, description="vLLM end-to-end request latency, p99 over 5 minutes.")
+    ttft_p95_ms: int = Field(500, ge=10, le=600000, description="vLLM time to first token, p95 over 5 minutes.")
+    error_rate_percent: float = Field(1.0, gt=0, le=100, description="Share of router requests answered with a 5xx, over 5 minutes.")
+    min_requests_per_second: Optional[float] = Field(
+        None, gt=0,
+        description="Throughput floor: fewer successful router answers per second than this for 15 minutes pages. "
+                    "Set it where the phase serves users; unset: no floor.",
+    )
+    queue_depth: int = Field(500, ge=1, description="Requests waiting in vLLM, summed over replicas, for 5 minutes.")
+    gpu_utilization_floor_percent: int = Field(50, ge=1, le=100, description="Average GPU utilisation below this over gpuIdleWindow: paying for idle GPUs.")
+    gpu_idle_window: str = Field("6h", pattern=r"^[0-9]+h$", description="The long window of the GPU utilisation floor.")
+    kv_cache_usage_percent: int = Field(95, ge=50, le=100, description="vLLM KV-cache usage, for 10 minutes.")
+    preemptions_per_ten_minutes: int = Field(10, ge=1, description="vLLM preemptions in 10 minutes (KV cache too small for the load).")
+    fallback_rate_percent: float = Field(5.0, gt=0, le=100, description="Share of router answers that came from the OpenAI fallback, over 15 minutes.")
+    gpu_pod_pending_minutes: int = Field(10, ge=1, le=240, description="A GPU pod pending this long: no capacity or quota.")
+    spot_interruptions_per_hour: int = Field(1, ge=1, description="Spot interruption warnings received in an hour.")
+    openai_monthly_budget_usd: Optional[float] = Field(
+        None, gt=0,
+        description="OpenAI spend a month above which the projected spend alerts. Unset: the cost model's OpenAI bill "
+                    "for the phase's load plus budget.headroomPercent; no alert where OpenAI answers nothing.",
+    )
+    storage_free_percent: int = Field(15, ge=1, le=90, description="Free space left on Prometheus, Alertmanager, Grafana and Loki volumes.")
+    certificate_expiry_days: int = Field(14, ge=1, le=60, description="Days before a cert-manager certificate expires.")
+
+
 class ObservabilityConfig(Section):
     prometheus_retention: str = Field("15d", pattern=r"^[0-9]+(h|d|w)$")
     prometheus_storage_gib: int = Field(50, ge=10, le=2000)
+    runbook_url: str = Field(
+        "https://git.example.com/platform/llm-platform/blob/main/docs/runbook.md",
+        pattern=r"^https://[^\s#]+$",
+        description="Where the team reads docs/runbook.md (your repository); every alert links to its section there.",
+    )
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
+    loki: LokiConfig = Field(default_factory=LokiConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
 # --- The whole stack --------------------------------------------------------
@@ -666,10 +862,22 @@ class StackConfig(Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
     traffic: TrafficConfig
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
+    cost_model: CostModelConfig = Field(default_factory=CostModelConfig)
     # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
     router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
     hf_token: Optional[SecretStr] = Field(None, description="Hugging Face token, for gated models.")
+    grafana_admin_password: SecretStr = Field(description="Grafana's admin password (user admin); 16 characters or more.")
+
+    @field_validator("grafana_admin_password")
+    @classmethod
+    def _grafana_password(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret != SECRET_PLACEHOLDER and len(secret) < GRAFANA_PASSWORD_MIN_LENGTH:
+            # The length only: the value itself is never echoed.
+            raise ValueError(f"has {len(secret)} characters; allowed: {GRAFANA_PASSWORD_MIN_LENGTH} or more (Grafana may be reachable through the edge)")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -690,6 +898,12 @@ class StackConfig(Section):
         if serves_users and self.traffic.router.replicas < 2:
             raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
         self._shadow_share_fits_the_phase()
+        grafana_host = self.observability.grafana.hostname
+        if grafana_host is not None and grafana_host == self.traffic.edge.hostname:
+            raise CrossSectionError(
+                "llm-platform:observability.grafana.hostname",
+                f"is the API's host name ({grafana_host}); allowed: a name of its own, e.g. grafana.<your domain>",
+            )
         prefix = zone_id_prefix(self.region)
         for zone_id in self.network.zone_ids or []:
             if not zone_id.startswith(prefix + "-"):
@@ -737,6 +951,17 @@ class StackConfig(Section):
                 f"is {share:g} in phase {self.phase}; allowed: at most {SHADOW_PERCENT_WHILE_SERVING:g} "
                 "(the GPUs serve users first)",
             )
+
+    @model_validator(mode="after")
+    def _load_fits_context(self) -> "StackConfig":
+        tokens = self.load.input_tokens_per_request + self.load.output_tokens_per_request
+        if tokens > self.serving.model.max_model_len:
+            raise CrossSectionError(
+                "llm-platform:load.inputTokensPerRequest",
+                f"input plus output tokens per request ({tokens}) exceed serving.model.maxModelLen "
+                f"({self.serving.model.max_model_len}): vLLM would refuse such requests; allowed: at most maxModelLen together",
+            )
+        return self
 
     @property
     def cluster_name(self) -> str:

@@ -18,6 +18,8 @@ from pydantic_core import PydanticUndefined
 
 from stackconfig.model import StackConfig
 
+from .generated_doc import write_or_check
+
 REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
 HEADER = """# Config reference
 
@@ -109,15 +111,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not REFERENCE.is_file() or REFERENCE.read_text() != text:
-            print(f"{REFERENCE} is out of date: run python -m tools.config_reference", file=sys.stderr)
-            return 1
-        return 0
-    REFERENCE.write_text(text)
-    print(f"wrote {REFERENCE}")
-    return 0
+    return write_or_check(REFERENCE, render(), "python -m tools.config_reference", argv)
 
 
 if __name__ == "__main__":

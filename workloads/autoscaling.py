@@ -13,13 +13,16 @@ from .monitoring import SCRAPE_LABELS
 CHART_REPOSITORY = "https://kedacore.github.io/charts"
 NAMESPACE = "keda"
 RELEASE_NAME = "keda"
+# 2.21.0 is reported to fix CVE-2026-77524 (keda-operator leaks its token through a Vault TriggerAuthentication) but
+# cannot be read here; see docs/versions.md for the exposure and the upgrade path.
+CHART_VERSION = "2.20.2"
 
 
 @dataclass(frozen=True)
 class KedaArgs:
     k8s_provider: k8s.Provider
     system_node_selector: dict[str, str]
-    version: str = "2.20.2"
+    version: str = CHART_VERSION
     # Install after these (the monitoring release): the chart renders ServiceMonitors, and Helm fails on
     # a kind whose CRD is not there yet.
     depends_on: Sequence[pulumi.Resource] = ()
@@ -46,6 +49,9 @@ class Keda(pulumi.ComponentResource):
                 # One selector for the operator, the metrics server and the webhooks: they are controllers,
                 # so they run on the always-on CPU nodes (the chart adds kubernetes.io/os itself).
                 "nodeSelector": dict(args.system_node_selector),
+                # Explicit, though the chart's default: no namespace admin gets rights on keda.sh objects (the way
+                # into CVE-2026-77524 on <= 2.20.2 is creating a TriggerAuthentication).
+                "rbac": {"aggregateToDefaultRoles": False},
                 "prometheus": {
                     "operator": {"enabled": True, "serviceMonitor": service_monitor},
                     "metricServer": {"enabled": True, "serviceMonitor": service_monitor},

@@ -15,6 +15,7 @@ import yaml
 CHART_REPOSITORY = "https://helm.ngc.nvidia.com/nvidia"
 NAMESPACE = "gpu-operator"
 RELEASE_NAME = "gpu-operator"
+CHART_VERSION = "v26.7.0"  # NGC chart versions carry the "v"
 STATIC_VALUES = yaml.safe_load(Path(__file__).with_name("gpu_operator_values.yaml").read_text())
 
 
@@ -22,7 +23,7 @@ STATIC_VALUES = yaml.safe_load(Path(__file__).with_name("gpu_operator_values.yam
 class GpuOperatorArgs:
     k8s_provider: k8s.Provider
     system_node_selector: dict[str, str]
-    version: str = "v26.7.0"  # NGC chart versions carry the "v"
+    version: str = CHART_VERSION
     # Install after these (the monitoring release): the operator creates the DCGM ServiceMonitor only if
     # the ServiceMonitor CRD exists when it reconciles, and reports the state ready without it.
     depends_on: Sequence[pulumi.Resource] = ()

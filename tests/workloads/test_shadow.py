@@ -103,8 +103,8 @@ def sampled() -> Plan:
 def test_stored_pairs_expire_and_the_bucket_is_private(sampled):
     (rules,) = [r.inputs["rules"] for r in sampled.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
                 if r.name == "shadow-samples"]
-    expiry = next(rule for rule in rules if rule["id"] == "expire-shadow-samples")
-    assert expiry["expiration"] == {"days": 14} and expiry["filter"] == {"prefix": "shadow-samples/"}
+    expiry = next(rule for rule in rules if rule["id"] == "expire")
+    assert expiry["expiration"] == {"days": 14} and expiry["filter"] == {"prefix": ""}, "the bucket holds pairs only"
     (block,) = [r.inputs for r in sampled.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
                 if r.name == "shadow-samples"]
     assert all(block[key] for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))

@@ -15,7 +15,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from stackconfig.model import DRAIN_MARGIN_SECONDS, ServingConfig
+from stackconfig.model import (
+    DRAIN_MARGIN_SECONDS,
+    VLLM_SHM_GIB_PER_GPU,
+    VLLM_STREAMER_BUFFER_GIB,
+    ServingConfig,
+)
 
 from ..pod_access import ingress_only_from, service_monitor
 from .namespace import HF_TOKEN_SECRET
@@ -25,12 +30,6 @@ PRESTOP_SECONDS = 15  # time for the endpoint removal to reach the router before
 POOL_LABEL = "node.llm-platform.io/pool"
 APP_LABELS = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/part-of": "llm-platform"}
 RUN_AS = 10001
-# Memory the container may use, per GPU of the replica: the vLLM process (Python, CUDA context, tokenizer
-# workers, CPU-side buffers) and the memory-backed /dev/shm, which counts against the limit; plus, once,
-# the Run:ai streamer's staging buffer, which vLLM is told to keep within its share.
-PROCESS_GIB_PER_GPU = 12
-SHM_GIB_PER_GPU = 2
-STREAMER_BUFFER_GIB = 4
 STREAMER_CONCURRENCY = 16
 
 
@@ -70,7 +69,7 @@ def server_args(serving: ServingConfig, model_uri: str) -> list[str]:
         args += ["--quantization", model.quantization]
     if model_uri.startswith("s3://"):
         # The streamer stages tensors in host memory; bound it so the container's memory limit holds.
-        extra = {"concurrency": STREAMER_CONCURRENCY, "memory_limit": STREAMER_BUFFER_GIB * 1024**3}
+        extra = {"concurrency": STREAMER_CONCURRENCY, "memory_limit": VLLM_STREAMER_BUFFER_GIB * 1024**3}
         args += ["--load-format", "runai_streamer", "--model-loader-extra-config", json.dumps(extra, separators=(",", ":"))]
     elif model.revision:
         args += ["--revision", model.revision]
@@ -81,9 +80,6 @@ def drain_seconds(serving: ServingConfig) -> int:
     """vLLM's --shutdown-timeout: the grace period less preStop and the margin before the kill."""
     return serving.termination_grace_period_seconds - PRESTOP_SECONDS - DRAIN_MARGIN_SECONDS
 
-
-def memory_gib(gpus: int) -> int:
-    return gpus * (PROCESS_GIB_PER_GPU + SHM_GIB_PER_GPU) + STREAMER_BUFFER_GIB
 
 
 def node_affinity() -> dict[str, Any]:
@@ -108,7 +104,8 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
     env = [{"name": k, "value": v} for k, v in cache_env.items()]
     if has_hf_token:
         env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": "token"}}})
-    memory = f"{memory_gib(gpus)}Gi"
+    # Memory requested as limited: a GPU replica is not a place to overcommit (sizes in stackconfig.model).
+    memory = f"{serving.replica_memory_gib}Gi"
     spread = {"maxSkew": 1, "labelSelector": {"matchLabels": APP_LABELS}}
     return {
         "serviceAccountName": args.service_account,
@@ -130,9 +127,8 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
             "args": server_args(serving, model_uri),
             "env": env,
             "ports": [{"name": "http", "containerPort": PORT}],
-            # Memory requested as limited: a GPU replica is not a place to overcommit.
             "resources": {
-                "requests": {"nvidia.com/gpu": str(gpus), "cpu": str(3 * gpus), "memory": memory},
+                "requests": {"nvidia.com/gpu": str(gpus), "cpu": str(serving.replica_cpu), "memory": memory},
                 "limits": {"nvidia.com/gpu": str(gpus), "memory": memory},
             },
             "startupProbe": {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 10,
@@ -150,7 +146,7 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
         }],
         "volumes": [
             # NCCL and the tokenizer workers share memory through /dev/shm; the default 64 MiB is far too small.
-            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{SHM_GIB_PER_GPU * gpus}Gi"}},
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{VLLM_SHM_GIB_PER_GPU * gpus}Gi"}},
             {"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}},
             {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
         ],
