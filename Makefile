@@ -13,7 +13,7 @@ STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean
+.PHONY: plan plan-all test test-router bench eval eval-local versions cost-chart prices preflight clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+# Golden-set evaluation: make eval BASELINE=https://api.openai.com/v1 CANDIDATE=http://localhost:8000/v1 [SET=file]
+# [STACK=shadow] (its acceptance thresholds); keys from EVAL_*_API_KEY / OPENAI_API_KEY. eval-local: two fakes.
+eval: $(VENV)/.installed
+	$(PY) -m tools.eval --stack $(STACK) --baseline "$(BASELINE)" --candidate "$(CANDIDATE)" $(if $(SET),--set "$(SET)")
+
+eval-local: $(VENV)/.installed
+	$(PY) -m tools.eval.local
 
 # Cost per month against requests per month, every stack against OpenAI alone (docs/cost.md shows a copy).
 cost-chart: $(VENV)/.installed

@@ -94,8 +94,9 @@ class LocalRouter:
 
 def start_router(files: dict[str, str], work_dir: Path, edit: Callable[[dict], None] | None = None,
                  vllm: dict[str, Any] | None = None, openai: dict[str, Any] | None = None, vllm_running: bool = True,
-                 litellm: str | None = None) -> LocalRouter:
-    """Fakes for OpenAI and (unless ``vllm_running`` is False) vLLM, then the proxy on the rendered files."""
+                 litellm: str | None = None, proxy_env: dict[str, str] | None = None) -> LocalRouter:
+    """Fakes for OpenAI and (unless ``vllm_running`` is False) vLLM, then the proxy on the rendered files;
+    ``proxy_env`` adds to the proxy's environment (what the router Deployment would set)."""
     config = write_router_dir(files, work_dir, edit)
     router = LocalRouter(work_dir=work_dir, vllm_port=free_port())
     try:
@@ -103,7 +104,7 @@ def start_router(files: dict[str, str], work_dir: Path, edit: Callable[[dict], N
         if vllm_running:
             router.start_vllm(**(vllm or {}))
         router.proxy = start_proxy(config, work_dir, f"http://{LOOPBACK}:{router.vllm_port}/v1",
-                                   f"{router.backends['openai'].url}/v1", litellm=litellm)
+                                   f"{router.backends['openai'].url}/v1", litellm=litellm, extra_env=proxy_env)
     except BaseException:
         router.stop()
         raise
@@ -182,12 +183,12 @@ def stop(process: Process) -> None:
 
 
 def chat(proxy_url: str, model: str, content: str, key: str = MASTER_KEY, stream: bool = False,
-         timeout: float = 60, **extra: Any) -> tuple[int, dict | str, float]:
+         timeout: float = 60, headers: dict[str, str] | None = None, **extra: Any) -> tuple[int, dict | str, float]:
     """One chat completion through the proxy: (HTTP status, JSON body or streamed text, seconds taken)."""
     body = {"model": model, "messages": [{"role": "user", "content": content}], "stream": stream, **extra}
     request = urllib.request.Request(
         f"{proxy_url}/v1/chat/completions", data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", **(headers or {})},
     )
     started = time.perf_counter()
     try:
@@ -200,6 +201,32 @@ def chat(proxy_url: str, model: str, content: str, key: str = MASTER_KEY, stream
     if stream:
         return status, raw, elapsed
     return status, json.loads(raw), elapsed
+
+
+def answered_by(body: dict | str) -> str:
+    """Which fake answered: they name themselves in the completion id (chatcmpl-<name>-<n>), streamed or not."""
+    if isinstance(body, str):
+        first = next(line for line in body.splitlines() if line.startswith("data: {"))
+        body = json.loads(first[len("data: "):])
+    return body["id"].split("-")[1]
+
+
+def answer_text(body: dict | str) -> str:
+    """The answer's text, from a completion or from a stream's chunks."""
+    if isinstance(body, dict):
+        return body["choices"][0]["message"]["content"]
+    parts = []
+    for line in body.splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[len("data: "):]).get("choices") or []:
+                parts.append((choice.get("delta") or {}).get("content") or "")
+    return "".join(parts)
+
+
+def backend_requests(process: Process) -> int:
+    """How many chat requests a fake has received (its own /metrics)."""
+    with urllib.request.urlopen(f"{process.url}/metrics", timeout=5) as response:
+        return int(metric_sum(response.read().decode(), "fake_backend_requests_total"))
 
 
 def metrics(proxy_url: str) -> str:
