@@ -8,7 +8,7 @@ STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean prometheus promote-check test-promote
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,27 @@ plan-all: $(VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q --ignore=tests/live_router
+	$(PY) -m pytest -q --ignore=tests/live_router --ignore=tests/live_prometheus
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
+
+# Debian's prometheus and promtool (make rehearse, make test-promote), installed when missing; the package's own
+# service is stopped: every Prometheus here is started on 127.0.0.1 by the command that needs it.
+prometheus:
+	tools/install_prometheus.sh
+
+# May the next step go ahead? The stack's `promotion` thresholds against the cluster's Prometheus, e.g. through
+# kubectl -n monitoring port-forward svc/kube-prometheus-stack-prometheus 9090 (WINDOW=24h overrides the stack's).
+PROMETHEUS_URL ?= http://127.0.0.1:9090
+promote-check: $(VENV)/.installed
+	$(PY) -m tools.promote_check --stack $(STACK) --prometheus-url $(PROMETHEUS_URL) $(if $(WINDOW),--window $(WINDOW))
+
+# The promotion gate against a real Prometheus on 127.0.0.1 loaded with backfilled histories (a few seconds).
+test-promote: $(VENV)/.installed prometheus
+	$(PY) -m pytest -q tests/live_prometheus
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
