@@ -8,7 +8,7 @@ STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean prometheus promote-check test-promote
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean prometheus promote-check test-promote diff
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,17 @@ plan-all: $(VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q --ignore=tests/live_router --ignore=tests/live_prometheus
+	$(PY) -m pytest -q --ignore=tests/live_router --ignore=tests/promotion
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
+
+# What promoting FROM's config to TO's changes before `pulumi up` (plans both into build/diff): traffic, GPU
+# capacity, resources added, removed and changed, monthly cost. make diff FROM=shadow TO=rollout
+diff: $(VENV)/.installed
+	$(PY) -m tools.diff --from "$(FROM)" --to "$(TO)"
 
 # Debian's prometheus and promtool (make rehearse, make test-promote), installed when missing; the package's own
 # service is stopped: every Prometheus here is started on 127.0.0.1 by the command that needs it.
@@ -47,7 +52,7 @@ promote-check: $(VENV)/.installed
 
 # The promotion gate against a real Prometheus on 127.0.0.1 loaded with backfilled histories (a few seconds).
 test-promote: $(VENV)/.installed prometheus
-	$(PY) -m pytest -q tests/live_prometheus
+	$(PY) -m pytest -q tests/promotion
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench

@@ -1,5 +1,5 @@
 """The promotion gate without a Prometheus: histogram arithmetic, which criteria apply per phase, the verdict and
-next step, and one-line exit-2 errors. tests/live_prometheus runs it against a real Prometheus (make test-promote)."""
+next step, and one-line exit-2 errors. tests/promotion runs it against a real Prometheus (make test-promote)."""
 
 from __future__ import annotations
 
