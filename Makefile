@@ -8,7 +8,7 @@ STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight clean prometheus promote-check test-promote diff
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight eval eval-local clean prometheus promote-check test-promote diff
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,14 @@ preflight: $(VENV)/.installed
 # Every pin with its source and what is newer; asks the package index which Python packages are behind.
 versions: $(VENV)/.installed
 	$(PY) -m tools.versions
+
+# Golden-set evaluation: make eval BASELINE=https://api.openai.com/v1 CANDIDATE=http://localhost:8000/v1 [SET=file]
+# [STACK=shadow] (its acceptance thresholds); keys from EVAL_*_API_KEY / OPENAI_API_KEY. eval-local: two fakes.
+eval: $(VENV)/.installed
+	$(PY) -m tools.eval --stack $(STACK) --baseline "$(BASELINE)" --candidate "$(CANDIDATE)" $(if $(SET),--set "$(SET)")
+
+eval-local: $(VENV)/.installed
+	$(PY) -m tools.eval.local
 
 clean:
 	rm -rf build .pytest_cache

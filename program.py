@@ -18,6 +18,7 @@ from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, Karpenter
 from infra.model_weights import ModelWeights, ModelWeightsArgs
 from infra.network import Network, NetworkArgs, Zone
 from infra.router_store import RouterStore, RouterStoreArgs
+from infra.shadow_samples import ShadowSamples, ShadowSamplesArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
@@ -28,8 +29,9 @@ from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
 from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
 from workloads.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
-from workloads.router import Router, RouterArgs, RouterRedis
-from workloads.router.routing import litellm_config
+from workloads.router import Router, RouterArgs, RouterRedis, RouterSampleStore
+from workloads.router.deployment import NAME as ROUTER_SERVICE_ACCOUNT
+from workloads.router.routing import hooks_settings, litellm_config
 from workloads.serving import (
     ServingNamespace,
     ServingNamespaceArgs,
@@ -41,7 +43,6 @@ from workloads.serving import (
     WeightsSyncArgs,
     weights_prefix,
 )
-from workloads.serving.vllm import PORT as VLLM_PORT
 
 COST_TAG_KEY = "llm-platform/stack"
 SERVING_NAMESPACE = "llm-serving"
@@ -205,7 +206,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
     keda = Keda(
         "keda", KedaArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR, depends_on=[monitoring.release])
     )
-    serving_namespace, serving = build_serving(
+    serving = build_serving(
         cfg, cluster.name, aws_provider, k8s_provider, platform=[karpenter, gpu_pools, monitoring.release], keda=keda.release
     )
     router = build_router(cfg, network, cluster, aws_provider, k8s_provider, serving, depends_on=[karpenter, monitoring.release])
@@ -216,16 +217,14 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             region=cfg.region,
             vpc_id=network.vpc_id,
             edge=cfg.traffic.edge,
-            mirror_percent=cfg.traffic.effective_mirror_percent,
             router=BackendRef(router.service_name, router.namespace, router.port),
-            vllm=BackendRef(serving.service_name, SERVING_NAMESPACE, VLLM_PORT),
             system_node_selector=SYSTEM_NODE_SELECTOR,
             k8s_provider=k8s_provider,
             phase=cfg.phase,
             cost_tags=tags,
-            # Only the backends' namespaces, not their pods: the edge comes up while the router's database is
-            # still being created and vLLM waits for a GPU node.
-            backend_namespaces=(router.namespace_resource, serving_namespace),
+            # Only the router's namespace, not its pods: the edge comes up while the router's database is still
+            # being created.
+            backend_namespaces=(router.namespace_resource,),
         ),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[karpenter, monitoring.release]),
     )
@@ -248,7 +247,7 @@ def build_serving(
     k8s_provider: k8s.Provider,
     platform: list[pulumi.Resource],
     keda: pulumi.Resource,
-) -> tuple[ServingNamespace, Vllm]:
+) -> Vllm:
     """vLLM, its weights cache and its autoscaling, in the order a first `pulumi up` can complete them:
     namespace, then the weights (bucket, roles, the Job that fills it), then vLLM, which needs all of them."""
     serving = cfg.serving
@@ -276,18 +275,16 @@ def build_serving(
         )
         model_uri = pulumi.Output.concat("s3://", weights.bucket_name, "/", weights_prefix(serving), "/")
         vllm_waits_for += [weights, sync]
-    # Mirrored requests come straight from the edge and carry the OpenAI model name.
-    mirrored = cfg.traffic.effective_mirror_percent > 0
     vllm = Vllm(
         "vllm",
         VllmArgs(
             namespace=SERVING_NAMESPACE,
             region=cfg.region,
             serving=serving,
-            model_aliases=[m.name for m in cfg.traffic.openai_models],
             model_uri=model_uri,
             has_hf_token=hf_token is not None,
-            allowed_client_namespaces=[ROUTER_NAMESPACE, *([EDGE_NAMESPACE] if mirrored else [])],
+            # Only the router calls vLLM: the split, the fallback's probes and the shadow replays all come from it.
+            allowed_client_namespaces=[ROUTER_NAMESPACE],
             metrics_namespace=MONITORING_NAMESPACE,
             k8s_provider=k8s_provider,
         ),
@@ -299,7 +296,7 @@ def build_serving(
                         prometheus_url=PROMETHEUS_URL, router_namespace=ROUTER_NAMESPACE, k8s_provider=k8s_provider),
         opts=pulumi.ResourceOptions(depends_on=[vllm, keda]),
     )
-    return namespace, vllm
+    return vllm
 
 
 def build_router(
@@ -322,12 +319,23 @@ def build_router(
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
     )
     redis = RouterRedis(store.redis_host, store.redis_port, store.redis_password) if store.has_cache else None
+    sample_store, waits_for = None, list(depends_on)
+    if traffic.shadow.sample_store.enabled:
+        samples = ShadowSamples(
+            "shadow-samples",
+            ShadowSamplesArgs(cluster_name=cluster.name, namespace=ROUTER_NAMESPACE, service_account=ROUTER_SERVICE_ACCOUNT,
+                              expire_days=traffic.shadow.sample_store.expire_days),
+            opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
+        )
+        sample_store = RouterSampleStore(bucket=samples.bucket_name, prefix=samples.prefix, region=cfg.region)
+        waits_for.append(samples)  # its Pod Identity association, before the router's pods start
     return Router(
         "llm-router",
         RouterArgs(
             replicas=traffic.router.replicas,
             image=traffic.router.image,
             litellm_config=litellm_config(traffic, cfg.serving, use_redis=store.has_cache),
+            hooks_settings=hooks_settings(traffic, cfg.serving),
             self_hosted_api_base=vllm.base_url,
             openai_api_base=traffic.openai_api_base,
             openai_api_key=cfg.openai_api_key.get_secret_value(),
@@ -337,9 +345,10 @@ def build_router(
             k8s_provider=k8s_provider,
             ingress_from_namespaces=[EDGE_NAMESPACE],
             redis=redis,
+            sample_store=sample_store,
             namespace=ROUTER_NAMESPACE,
             metrics_namespace=MONITORING_NAMESPACE,
             request_timeout_seconds=traffic.worst_case_first_byte_seconds,
         ),
-        opts=pulumi.ResourceOptions(depends_on=depends_on),
+        opts=pulumi.ResourceOptions(depends_on=waits_for),
     )

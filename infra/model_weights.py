@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from .pod_identity import PodIdentityRole, PodIdentityRoleArgs, load_policy
+from .private_bucket import abort_incomplete_uploads, private_bucket
 
 
 @dataclass(frozen=True)
@@ -25,39 +25,7 @@ class ModelWeights(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelWeightsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:ModelWeights", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(name, force_destroy=False, opts=child)
-        aws.s3.BucketPublicAccessBlock(
-            name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            name, bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name, bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms"),
-                bucket_key_enabled=True,
-            )],
-            opts=child,
-        )
-        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=load_policy("weights-bucket.json", BucketArn=bucket.arn), opts=child)
-        # A copy that dies half-way leaves its uploaded parts behind, billed until aborted.
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="abort-incomplete-uploads",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=args.abort_incomplete_uploads_after_days
-                ),
-            )],
-            opts=child,
-        )
+        bucket = private_bucket(name, [abort_incomplete_uploads(args.abort_incomplete_uploads_after_days)], child)
 
         # vLLM only reads; the sync Job also writes. Each gets its own role through Pod Identity.
         for role, service_account, policy in (

@@ -708,10 +708,76 @@ class OpenAIModelConfig(Section):
     name: str = Field(pattern=r"^[\w.:-]+$", description="The OpenAI model name clients send today, e.g. gpt-4o-mini.")
 
 
+# The migration plan's shadow phase replays 5-10 % of the traffic; once users get self-hosted answers, the GPUs are
+# theirs first, so replays stay small.
+SHADOW_PHASE_PERCENT = (5.0, 10.0)
+SHADOW_PERCENT_WHILE_SERVING = 5.0
+
+
+class ShadowSampleStoreConfig(Section):
+    """Pairs kept for human review (the migration plan's human eval): request, both answers, scores, as JSONL in S3."""
+
+    enabled: bool = Field(False, description="Write a sample of the replayed pairs to this stack's shadow-samples bucket. They hold user content: off unless reviewed pairs are wanted.")
+    sample_percent: float = Field(10.0, gt=0, le=100, description="Share of the replayed pairs that is stored.")
+    expire_days: int = Field(30, ge=1, le=400, description="Stored pairs are deleted after this many days (S3 lifecycle rule).")
+
+
+class ReverseCheckConfig(Section):
+    """Where self-hosted answers almost everything: a share of its answers is also asked of OpenAI, as a moving baseline."""
+
+    enabled: bool = Field(False, description="Ask OpenAI too for a share of the self-hosted answers (costs OpenAI tokens, within monthlyBudgetUsd).")
+    percent: float = Field(1.0, gt=0, le=10, description="Share of self-hosted answers that is also asked of OpenAI.")
+    monthly_budget_usd: float = Field(50.0, gt=0, le=100000, description="Reverse checks stop for the rest of the calendar month (UTC) once their estimated OpenAI cost reaches this.")
+
+
+class AcceptanceConfig(Section):
+    """What `make eval` requires of the candidate against the baseline on the golden set."""
+
+    min_mean_agreement: float = Field(0.35, ge=0, le=1, description="Mean agreement score over the set (ROUGE-L F1, exact match or JSON equality per prompt; see docs/shadow.md for what it can tell).")
+    min_exact_match_percent: float = Field(60.0, ge=0, le=100, description="Short answers (a few words, or a number) that match the baseline's exactly, after normalisation.")
+    min_json_valid_percent: float = Field(95.0, ge=0, le=100, description="Prompts asking for JSON that the candidate answers with valid JSON.")
+    min_refusal_agreement_percent: float = Field(80.0, ge=0, le=100, description="Prompts the baseline refuses that the candidate refuses too.")
+    max_failure_percent: float = Field(2.0, ge=0, le=100, description="Candidate requests that fail (error, timeout, empty answer).")
+    max_p95_latency_ratio: float = Field(2.0, gt=0, le=100, description="Candidate p95 latency divided by the baseline's.")
+
+
+class ShadowConfig(Section):
+    """Shadow evaluation in the router: replay OpenAI-answered requests to self-hosted, compare, export llm_shadow_* metrics."""
+
+    percent: float = Field(
+        0.0, ge=0, le=100,
+        description="Share of the requests answered by OpenAI (by the split, not the fallback) that the router replays to "
+                    "self-hosted after the client's answer. Phase shadow: 5 to 10; rollout and prod: at most 5; 0 when "
+                    "selfHostedPercent is 100.",
+    )
+    max_concurrency: int = Field(8, ge=1, le=256, description="Replays in flight per router process; beyond it a sampled request is dropped, never queued.")
+    timeout_seconds: int = Field(120, ge=5, le=1800, description="Per replay (the whole answer); a slower backend counts as a timeout.")
+    sample_store: ShadowSampleStoreConfig = Field(default_factory=ShadowSampleStoreConfig)
+    reverse_check: ReverseCheckConfig = Field(default_factory=ReverseCheckConfig)
+    acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
+
+
+class CriticalConfig(Section):
+    """Requests that OpenAI answers in every phase, by LiteLLM tag routing."""
+
+    tags: list[str] = Field(
+        default_factory=lambda: ["critical"], min_length=1,
+        description="A request carrying any of these tags (body `tags`, `metadata.tags`, or its key's / team's metadata tags) is answered by OpenAI.",
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, values: list[str]) -> list[str]:
+        for tag in values:
+            # LiteLLM reads a leading ! or & as a routing operator, and "default" marks the untagged pool.
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_.:-]{0,62}", tag) or tag == "default":
+                raise ValueError(f"{tag!r} is not a usable tag; allowed: lower-case letters, digits, _.:- (not 'default')")
+        return values
+
+
 class TrafficConfig(Section):
     self_hosted_percent: int = Field(ge=0, le=100, description="Share of requests answered self-hosted.")
-    mirror_percent: int = Field(0, ge=0, le=100, description="Share of requests the edge copies to self-hosted (answers discarded).")
-    kill_switch: bool = Field(False, description="true: every request goes to OpenAI at once, mirroring stops.")
+    kill_switch: bool = Field(False, description="true: every request goes to OpenAI at once; shadow replays and reverse checks stop.")
     openai_models: list[OpenAIModelConfig] = Field(min_length=1, description="Model names clients use; each maps to the self-hosted model per the split.")
     fallback_to_openai: bool = Field(True, description="Send failed, timed-out or overloaded self-hosted requests to OpenAI.")
     openai_api_base: str = Field(
@@ -721,6 +787,8 @@ class TrafficConfig(Section):
     per_key_rpm: int = Field(60, ge=1, description="Default requests per minute per client API key.")
     max_key_rpm: int = Field(600, ge=1, description="Upper bound a generated key may ask for.")
     fallback: FallbackConfig = Field(default_factory=FallbackConfig)
+    shadow: ShadowConfig = Field(default_factory=ShadowConfig)
+    critical: CriticalConfig = Field(default_factory=CriticalConfig)
     edge: EdgeConfig
     router: RouterConfig = Field(default_factory=RouterConfig)
 
@@ -736,6 +804,17 @@ class TrafficConfig(Section):
                 f"{FALLBACK_SHARE_OF_READ_TIMEOUT:.0%} of edge.readTimeout ({read_timeout} s): the edge would cut the client "
                 "before the fallback answers; allowed: shorter timeouts, fewer retries or a longer edge.readTimeout",
             )
+        if self.self_hosted_percent == 100 and self.shadow.percent > 0:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.percent",
+                f"is {self.shadow.percent:g} while selfHostedPercent is 100: OpenAI answers only fallbacks, whose "
+                "backend just failed; allowed: 0",
+            )
+        if self.self_hosted_percent == 0 and self.shadow.reverse_check.enabled:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.reverseCheck.enabled",
+                "is true while selfHostedPercent is 0: there are no self-hosted answers to check; allowed: false",
+            )
         return self
 
     @property
@@ -748,8 +827,13 @@ class TrafficConfig(Section):
         return 0 if self.kill_switch else self.self_hosted_percent
 
     @property
-    def effective_mirror_percent(self) -> int:
-        return 0 if self.kill_switch else self.mirror_percent
+    def effective_shadow_percent(self) -> float:
+        return 0.0 if self.kill_switch else self.shadow.percent
+
+    @property
+    def effective_reverse_check_percent(self) -> float:
+        reverse = self.shadow.reverse_check
+        return reverse.percent if reverse.enabled and not self.kill_switch else 0.0
 
 
 class ObservabilityConfig(Section):
@@ -802,6 +886,7 @@ class StackConfig(Section):
             )
         if serves_users and self.traffic.router.replicas < 2:
             raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
+        self._shadow_share_fits_the_phase()
         prefix = zone_id_prefix(self.region)
         for zone_id in self.network.zone_ids or []:
             if not zone_id.startswith(prefix + "-"):
@@ -857,6 +942,20 @@ class StackConfig(Section):
                 "the start of it; allowed: a window within the retention",
             )
         return self
+
+    def _shadow_share_fits_the_phase(self) -> None:
+        share, (low, high) = self.traffic.shadow.percent, SHADOW_PHASE_PERCENT
+        if self.phase == "shadow" and not low <= share <= high:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.percent",
+                f"is {share:g} in phase shadow; allowed: {low:g} to {high:g} (the migration plan's shadow share)",
+            )
+        if self.phase in ("rollout", "prod") and share > SHADOW_PERCENT_WHILE_SERVING:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.percent",
+                f"is {share:g} in phase {self.phase}; allowed: at most {SHADOW_PERCENT_WHILE_SERVING:g} "
+                "(the GPUs serve users first)",
+            )
 
     @property
     def cluster_name(self) -> str:

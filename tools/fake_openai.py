@@ -5,7 +5,8 @@
 
 It answers POST /v1/chat/completions (JSON or SSE stream), GET /v1/models, GET /health, and GET /metrics
 (Prometheus text: requests and failures by name). `--fail-rate` answers that share with 500; `--answer` sets
-the text (the default echoes the last user message, so two fakes agree unless told otherwise). It serves at
+the text (the default echoes the last user message, so two fakes agree unless told otherwise); a request that
+asks for JSON gets that text as {"answer": ...}. It serves at
 most `--max-requests` requests, then stops on its own; it refuses to bind anything but 127.0.0.1.
 """
 
@@ -52,10 +53,15 @@ class FakeBackend:
 
     def text_for(self, body: dict) -> str:
         if self.answer is not None:
-            return self.answer
-        users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
-        last = users[-1] if users else ""
-        return f"Answer: {last if isinstance(last, str) else json.dumps(last)}"
+            text = self.answer
+        else:
+            users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
+            last = users[-1] if users else ""
+            text = f"Answer: {last if isinstance(last, str) else json.dumps(last)}"
+        # Asked for JSON (response_format json_object / json_schema): the same answer as a JSON object.
+        if (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+            return json.dumps({"answer": text})
+        return text
 
 
 def handler_for(backend: FakeBackend) -> type[BaseHTTPRequestHandler]:

@@ -202,6 +202,32 @@ def chat(proxy_url: str, model: str, content: str, key: str = MASTER_KEY, stream
     return status, json.loads(raw), elapsed
 
 
+def answered_by(body: dict | str) -> str:
+    """Which fake answered: they name themselves in the completion id (chatcmpl-<name>-<n>), streamed or not."""
+    if isinstance(body, str):
+        first = next(line for line in body.splitlines() if line.startswith("data: {"))
+        body = json.loads(first[len("data: "):])
+    return body["id"].split("-")[1]
+
+
+def answer_text(body: dict | str) -> str:
+    """The answer's text, from a completion or from a stream's chunks."""
+    if isinstance(body, dict):
+        return body["choices"][0]["message"]["content"]
+    parts = []
+    for line in body.splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[len("data: "):]).get("choices") or []:
+                parts.append((choice.get("delta") or {}).get("content") or "")
+    return "".join(parts)
+
+
+def backend_requests(process: Process) -> int:
+    """How many chat requests a fake has received (its own /metrics)."""
+    with urllib.request.urlopen(f"{process.url}/metrics", timeout=5) as response:
+        return int(metric_sum(response.read().decode(), "fake_backend_requests_total"))
+
+
 def metrics(proxy_url: str) -> str:
     with urllib.request.urlopen(f"{proxy_url}/metrics/", timeout=10) as response:
         return response.read().decode()

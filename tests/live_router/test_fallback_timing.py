@@ -7,19 +7,15 @@ import time
 from tools import local_router
 
 
-def answered_by(body: dict) -> str:
-    return body["id"].split("-")[1]  # the fakes name themselves in the completion id
-
-
 def test_dev_answers_from_openai_at_once_while_vllm_wakes_and_returns_to_vllm(run_router):
     router = run_router("dev", vllm_running=False)
     # LiteLLM's first call loads what it imports lazily (about a second): pay it outside the measurement.
-    assert local_router.chat(router.proxy.url, "gpt-4o-mini-openai", "warm up")[0] == 200
+    assert local_router.chat(router.proxy.url, "gpt-4o-mini", "warm up")[0] == 200
     latencies = []
     for index in range(20):
         status, body, seconds = local_router.chat(router.proxy.url, "gpt-4o-mini", f"question {index}")
         assert status == 200, body
-        assert answered_by(body) == "openai"
+        assert local_router.answered_by(body) == "openai"
         latencies.append(seconds)
     assert max(latencies) < 1.0, f"each request should skip the sleeping backend, took up to {max(latencies):.2f} s"
 
@@ -31,10 +27,10 @@ def test_dev_answers_from_openai_at_once_while_vllm_wakes_and_returns_to_vllm(ru
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         status, body, _ = local_router.chat(router.proxy.url, "gpt-4o-mini", "are you awake")
-        if answered_by(body) == "vllm":
+        if local_router.answered_by(body) == "vllm":
             break
         time.sleep(0.5)
-    assert answered_by(body) == "vllm", "once vLLM is ready, dev is served self-hosted again"
+    assert local_router.answered_by(body) == "vllm", "once vLLM is ready, dev is served self-hosted again"
 
 
 def test_a_hung_vllm_is_abandoned_within_the_budget(run_router):
@@ -49,6 +45,6 @@ def test_a_hung_vllm_is_abandoned_within_the_budget(run_router):
 
     router = run_router("dev", edit=shorten, vllm={"latency": 30, "ttft": 30, "max_requests": 50})
     status, body, seconds = local_router.chat(router.proxy.url, "gpt-4o-mini", "hello")
-    assert status == 200 and answered_by(body) == "openai", body
+    assert status == 200 and local_router.answered_by(body) == "openai", body
     budget = (retries + 1) * self_hosted_timeout + 5  # the fake OpenAI answers in well under a second
     assert self_hosted_timeout <= seconds < budget, f"{seconds:.1f} s"

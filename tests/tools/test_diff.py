@@ -3,6 +3,7 @@ shipped stacks is in tests/promotion, `make test-promote`)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,8 @@ def test_the_report_names_traffic_capacity_resources_and_cost(tmp_path, monkeypa
     monkeypatch.setattr(cli, "plan_both", lambda source, target, out, stacks_dir: (write_plan(tmp_path, source), write_plan(tmp_path, target)))
     assert cli.main(["--from", "shadow", "--to", "rollout"]) == 0
     out = capsys.readouterr().out
-    assert "* self-hosted share         0 %" in out and "25 %" in out
+    assert re.search(r"\* self-hosted share\s+0 %\s+25 %", out), out
+    assert re.search(r"\* shadow share\s+10 % of OpenAI's answers replayed to vLLM\s+2 % of", out), out
     assert "* gpu-reserved: GPU cap" in out
     assert "+ kubernetes:karpenter.sh/v1:NodePool" in out and "gpu-reserved" in out
     assert "Monthly cost (USD, tools/cost)" in out and "phase total (AWS + OpenAI)" in out

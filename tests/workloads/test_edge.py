@@ -1,4 +1,4 @@
-"""The edge: HTTPS Gateway on an NLB, the /v1 route to the router with an optional mirror to vLLM, TLS issuers, NGF policies."""
+"""The edge: HTTPS Gateway on an NLB, the /v1 route to the router (and nowhere else), TLS issuers, NGF policies."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from tests.conftest import Plan, k8s_test_provider, plan_of
 from workloads.edge import BackendRef, Edge, EdgeArgs
 
 ROUTER = BackendRef(name="llm-router", namespace="router", port=4000)
-VLLM = BackendRef(name="vllm", namespace="serving", port=8000)
 SYSTEM = {"node.llm-platform.io/role": "system"}
 ACME = {"issuer": "acme", "acmeEmail": "ops@example.com", "route53HostedZoneId": "Z0123456789ABC"}
 EDGE = {
@@ -27,7 +26,7 @@ EDGE = {
 
 
 @functools.lru_cache(maxsize=None)
-def edge_plan(mirror_percent: int = 0, acme: bool = False) -> Plan:
+def edge_plan(acme: bool = False) -> Plan:
     config = EdgeConfig.model_validate({**EDGE, **({"tls": ACME} if acme else {})})
 
     def build() -> None:
@@ -38,9 +37,7 @@ def edge_plan(mirror_percent: int = 0, acme: bool = False) -> Plan:
                 region="us-east-1",
                 vpc_id="vpc-0123456789abcdef0",
                 edge=config,
-                mirror_percent=mirror_percent,
                 router=ROUTER,
-                vllm=VLLM,
                 system_node_selector=SYSTEM,
                 k8s_provider=k8s_test_provider(),
                 phase="shadow",
@@ -76,41 +73,17 @@ def test_api_route_sends_v1_to_the_router_over_https():
     assert rule["backendRefs"] == [{"kind": "Service", "name": "llm-router", "namespace": "router", "port": 4000}]
 
 
-@pytest.mark.parametrize("percent", [1, 25, 100])
-def test_mirror_copies_the_configured_share_to_vllm(percent):
-    plan = edge_plan(mirror_percent=percent)
-    (mirror,) = api_rule(plan)["filters"]
-    assert mirror == {
-        "type": "RequestMirror",
-        "requestMirror": {
-            "backendRef": {"kind": "Service", "name": "vllm", "namespace": "serving", "port": 8000},
-            "percent": percent,
-        },
-    }
-    assert set(grants(plan)) == {"router", "serving"}
-
-
-def test_no_mirror_filter_and_no_vllm_grant_at_zero_percent():
-    plan = edge_plan(mirror_percent=0)
+def test_the_edge_sends_nothing_to_vllm_and_grants_only_the_router():
+    """Shadowing is the router's: no RequestMirror, and vLLM's namespace grants the edge nothing."""
+    plan = edge_plan()
     assert "filters" not in api_rule(plan)
-    assert set(grants(plan)) == {"router"}
-
-
-def test_mirror_percent_out_of_range_is_refused():
-    with pytest.raises(ValueError, match="mirror_percent"):
-        EdgeArgs(cluster_name="c", region="us-east-1", vpc_id="v", edge=EdgeConfig.model_validate(EDGE),
-                 mirror_percent=101, router=ROUTER, vllm=VLLM, system_node_selector=SYSTEM,
-                 k8s_provider=None, phase="dev")
-
-
-def test_reference_grants_admit_only_routes_from_the_gateway_namespace_to_one_service():
-    for namespace, grant in grants(edge_plan(mirror_percent=10)).items():
-        service = {"router": "llm-router", "serving": "vllm"}[namespace]
-        assert grant["apiVersion"] == "gateway.networking.k8s.io/v1"
-        assert grant["spec"] == {
-            "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "nginx-gateway"}],
-            "to": [{"group": "", "kind": "Service", "name": service}],
-        }
+    (grant,) = grants(plan).values()
+    assert grant["metadata"]["namespace"] == "router"
+    assert grant["apiVersion"] == "gateway.networking.k8s.io/v1"
+    assert grant["spec"] == {
+        "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "nginx-gateway"}],
+        "to": [{"group": "", "kind": "Service", "name": "llm-router"}],
+    }
 
 
 def test_plain_http_only_redirects_to_https():
@@ -285,7 +258,7 @@ def test_everything_runs_on_system_nodes():
 
 
 def test_every_kubernetes_object_is_named_and_namespaced_and_uses_the_given_provider():
-    plan = edge_plan(mirror_percent=10)
+    plan = edge_plan()
     objects = [r for r in plan.recording.resources
                if r.type.startswith("kubernetes:") and not r.type.startswith(("kubernetes:helm", "kubernetes:yaml", "pulumi:"))]
     assert len(objects) >= 10
@@ -328,7 +301,7 @@ def test_outputs_hostname_and_gateway_name():
     def build() -> None:
         edge = Edge("edge", EdgeArgs(
             cluster_name="llm-test", region="us-east-1", vpc_id="vpc-1", edge=EdgeConfig.model_validate(EDGE),
-            mirror_percent=0, router=ROUTER, vllm=VLLM, system_node_selector=SYSTEM,
+            router=ROUTER, system_node_selector=SYSTEM,
             k8s_provider=k8s_test_provider(), phase="dev"))
         edge.hostname.apply(lambda v: captured.__setitem__("hostname", v))
         edge.gateway_name.apply(lambda v: captured.__setitem__("gateway", v))

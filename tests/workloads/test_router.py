@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
+import json
 
 import pytest
 import yaml
@@ -19,12 +19,17 @@ CONFIG = {
 }
 
 
+HOOKS_SETTINGS = {"public_models": ["gpt-4o-mini"], "self_hosted_only_models": [], "critical_tags": ["critical"],
+                  "shadow": {"percent": 10.0}}
+
+
 @functools.lru_cache(maxsize=None)
-def router_plan(replicas: int, with_redis: bool, num_workers: int = 1, config_marker: str = "") -> Plan:
+def router_plan(replicas: int, with_redis: bool, num_workers: int = 1, config_marker: str = "",
+                with_samples: bool = False) -> Plan:
     def build() -> None:
         import pulumi
 
-        from workloads.router import Router, RouterArgs, RouterRedis
+        from workloads.router import Router, RouterArgs, RouterRedis, RouterSampleStore
 
         config = {**CONFIG, "router_settings": {"timeout": 600, "marker": config_marker}}
         redis = (
@@ -38,12 +43,15 @@ def router_plan(replicas: int, with_redis: bool, num_workers: int = 1, config_ma
                 replicas=replicas,
                 image=IMAGE,
                 litellm_config=config,
+                hooks_settings=HOOKS_SETTINGS,
                 self_hosted_api_base="http://vllm.llm-serving.svc.cluster.local:8000/v1",
                 openai_api_base="https://egress.internal.example/openai/v1",
                 openai_api_key="sk-openai",
                 master_key="sk-master",
                 database_url=pulumi.Output.secret("postgresql://litellm:pw@db.example:5432/litellm"),
                 redis=redis,
+                sample_store=RouterSampleStore(bucket=pulumi.Output.from_input("llm-shadow-samples-1a2b"),
+                                               prefix="shadow-samples", region="eu-west-1") if with_samples else None,
                 system_node_selector=SYSTEM,
                 k8s_provider=k8s_test_provider(),
                 ingress_from_namespaces=["nginx-gateway"],
@@ -88,7 +96,7 @@ def test_secret_holds_what_the_config_reads():
     from workloads.router.deployment import secret_env
 
     def build() -> None:
-        common = dict(replicas=2, image=IMAGE, litellm_config=CONFIG, self_hosted_api_base="http://v/v1",
+        common = dict(replicas=2, image=IMAGE, litellm_config=CONFIG, hooks_settings=HOOKS_SETTINGS, self_hosted_api_base="http://v/v1",
                       openai_api_base="https://o/v1", openai_api_key="sk-openai", master_key="sk-master",
                       database_url="postgresql://x", system_node_selector=SYSTEM, k8s_provider=None,
                       ingress_from_namespaces=["nginx-gateway"])
@@ -105,9 +113,12 @@ def test_secret_holds_what_the_config_reads():
 
 def test_config_and_hooks_are_mounted_and_passed_to_the_proxy(ha):
     config_map = ha.k8s("ConfigMap", "llm-router-config")
-    assert set(config_map["data"]) == {"config.yaml", "llm_platform_hooks.py"}
+    assert set(config_map["data"]) == {"config.yaml", "llm_platform.json", "llm_platform_hooks.py", "llm_platform_gate.py",
+                                       "llm_platform_shadow.py", "llm_platform_agreement.py", "llm_platform_samples.py"}
     assert yaml.safe_load(config_map["data"]["config.yaml"])["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
-    assert "class ReadinessGate" in config_map["data"]["llm_platform_hooks.py"]
+    assert json.loads(config_map["data"]["llm_platform.json"]) == HOOKS_SETTINGS
+    assert "class ReadinessGate" in config_map["data"]["llm_platform_gate.py"]
+    assert "class ShadowEvaluation" in config_map["data"]["llm_platform_shadow.py"]
     c = container(ha)
     assert "command" not in c
     assert c["args"] == ["--config", "/etc/litellm/config.yaml", "--port", "4000", "--num_workers", "2"]
@@ -128,10 +139,14 @@ def test_config_change_rolls_the_pods():
     def checksum(plan: Plan) -> str:
         return plan.k8s("Deployment", "llm-router")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
 
+    from workloads.router.deployment import files_checksum
+
     one, other = router_plan(1, False, config_marker="a"), router_plan(1, False, config_marker="b")
     assert checksum(one) != checksum(other)
     data = one.k8s("ConfigMap", "llm-router-config")["data"]
-    assert checksum(one) == hashlib.sha256((data["config.yaml"] + data["llm_platform_hooks.py"]).encode()).hexdigest()
+    assert checksum(one) == files_checksum(data), "every file of the ConfigMap counts: config, settings, hooks"
+    assert files_checksum({**data, "llm_platform.json": "{}"}) != checksum(one)
+    assert files_checksum({**data, "llm_platform_shadow.py": ""}) != checksum(one)
 
 
 def test_a_replica_without_the_shared_valkey_does_not_start(ha, single):
@@ -159,6 +174,7 @@ def test_unpinned_image_is_refused():
     with pytest.raises(Exception, match="pinned by digest"):
         def build() -> None:
             Router("router", RouterArgs(replicas=1, image="ghcr.io/berriai/litellm:v1.103.2", litellm_config=CONFIG,
+                                        hooks_settings=HOOKS_SETTINGS,
                                         self_hosted_api_base="http://v/v1", openai_api_base="https://o/v1", openai_api_key="k", master_key="m", database_url="d", system_node_selector=SYSTEM,
                                         k8s_provider=k8s_test_provider(), ingress_from_namespaces=["nginx-gateway"]))
 
@@ -249,3 +265,18 @@ def test_router_tests_run_the_litellm_release_the_image_runs():
                 if "==" in line and not line.startswith("#"))
     assert pins["litellm[proxy]"] == tag
     assert tag not in ("1.82.7", "1.82.8", "1.107.0"), "compromised releases"
+
+
+def test_the_router_runs_as_its_own_service_account_without_an_api_token(single):
+    account = single.k8s("ServiceAccount", "llm-router")
+    assert account["metadata"]["namespace"] == "llm-router" and account["automountServiceAccountToken"] is False
+    pod = single.k8s("Deployment", "llm-router")["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "llm-router" and pod["automountServiceAccountToken"] is False
+
+
+def test_sample_store_location_reaches_the_hooks_only_when_enabled(single):
+    env = env_names(router_plan(2, True, with_samples=True))
+    assert (env["SHADOW_SAMPLES_BUCKET"], env["SHADOW_SAMPLES_PREFIX"], env["AWS_REGION"]) == (
+        "llm-shadow-samples-1a2b", "shadow-samples", "eu-west-1")
+    assert env["REDIS_HOST"].startswith("master."), "both resolved values land in the pod spec"
+    assert not {"SHADOW_SAMPLES_BUCKET", "SHADOW_SAMPLES_PREFIX"} & set(env_names(single))

@@ -4,16 +4,39 @@ import pytest
 
 from stackconfig import parse
 from tests.conftest import raw_config, set_dotted
-from workloads.router.routing import litellm_config, openai_fallback_group, self_hosted_share
+from workloads.router.routing import hooks_settings, litellm_config, openai_fallback_group, self_hosted_share
 
 
 
-def config_for(stack: str, **changes):
+def parsed(stack: str, **changes):
     raw = raw_config(stack)
     for dotted, value in changes.items():
         set_dotted(raw, f"llm-platform:traffic.{dotted}", value)
-    cfg = parse(stack, raw)
+    return parse(stack, raw)
+
+
+def config_for(stack: str, **changes):
+    cfg = parsed(stack, **changes)
     return litellm_config(cfg.traffic, cfg.serving, use_redis=cfg.traffic.router.replicas > 1)
+
+
+def settings_for(stack: str, **changes):
+    cfg = parsed(stack, **changes)
+    return hooks_settings(cfg.traffic, cfg.serving)
+
+
+def group(config: dict, name: str) -> list[dict]:
+    return [m for m in config["model_list"] if m["model_name"] == name]
+
+
+def untagged_pool(config: dict, name: str) -> list[dict]:
+    """What LiteLLM's tag routing offers a request without tags: the group's deployments tagged default."""
+    return [m for m in group(config, name) if "default" in m["litellm_params"]["tags"]]
+
+
+def tagged_pool(config: dict, name: str, tags: set[str]) -> list[dict]:
+    """What it offers a request carrying ``tags``: the deployments sharing one of them."""
+    return [m for m in group(config, name) if tags & set(m["litellm_params"]["tags"])]
 
 
 @pytest.mark.parametrize("stack, share", [("dev", 100), ("shadow", 0), ("rollout", 25), ("prod", 95)])
@@ -41,7 +64,8 @@ def test_fallback_to_openai_when_self_hosted_serves(stack):
     assert config["router_settings"]["fallbacks"] == [{"gpt-4o-mini": [openai_fallback_group("gpt-4o-mini")]}]
     (fallback,) = [m for m in config["model_list"] if m["model_name"] == "gpt-4o-mini-openai"]
     assert fallback["litellm_params"] == {"model": "openai/gpt-4o-mini", "api_key": "os.environ/OPENAI_API_KEY",
-                                          "api_base": "os.environ/OPENAI_API_BASE", "timeout": 120, "stream_timeout": 120}
+                                          "api_base": "os.environ/OPENAI_API_BASE", "timeout": 120, "stream_timeout": 120,
+                                          "tags": ["default", "critical"]}
     assert 0 < config["router_settings"]["num_retries"] <= 5, "retries are bounded"
 
 
@@ -79,14 +103,17 @@ def test_shared_rate_limits_are_required_not_inferred():
     assert "coordination_redis" not in config_for("dev")["general_settings"], "one replica keeps its counters itself"
 
 
-def test_the_readiness_gate_hook_is_loaded_from_the_config_directory():
-    assert config_for("dev")["litellm_settings"]["callbacks"] == ["prometheus", "llm_platform_hooks.readiness_gate"]
+def test_the_hooks_are_loaded_from_the_config_directory_name_check_first():
+    """The model-name check must see the name the client sent, before the readiness gate rewrites it."""
+    assert config_for("dev")["litellm_settings"]["callbacks"] == [
+        "prometheus", "llm_platform_hooks.public_models_only", "llm_platform_hooks.readiness_gate",
+        "llm_platform_hooks.shadow_evaluation"]
 
 
 def test_per_key_limits_and_metrics():
     config = config_for("prod")
     settings = config["litellm_settings"]
-    assert settings["default_key_generate_params"] == {"rpm_limit": 60}
+    assert settings["default_key_generate_params"] == {"rpm_limit": 60, "models": ["gpt-4o-mini", "qwen2.5-7b-instruct"]}
     assert "prometheus" in settings["callbacks"]
     assert config["general_settings"]["master_key"] == "os.environ/LITELLM_MASTER_KEY"
     assert config["router_settings"]["redis_host"] == "os.environ/REDIS_HOST"
@@ -121,3 +148,72 @@ def test_the_kill_switch_in_a_stack_file_reaches_the_deployed_router(stack):
     assert "hosted_vllm" not in yaml.safe_dump(config)
     # vLLM keeps running: switching back is one more `pulumi up`, with no cold start.
     assert plan.k8s("Deployment", "vllm")
+
+
+# --- critical traffic and public names ------------------------------------------------------------------------
+
+
+PHASES = ["dev", "shadow", "rollout", "prod"]
+
+
+@pytest.mark.parametrize("kill_switch", [False, True])
+@pytest.mark.parametrize("stack", PHASES)
+def test_critical_requests_can_only_reach_openai(stack, kill_switch):
+    config = config_for(stack, killSwitch=kill_switch)
+    assert config["router_settings"]["enable_tag_filtering"] is True
+    pool = tagged_pool(config, "gpt-4o-mini", {"critical"})
+    assert pool, f"{stack}: no deployment takes a critical request"
+    assert {m["model_info"]["backend"] for m in pool} == {"openai"}
+    for fallback in config["router_settings"]["fallbacks"]:
+        for target in next(iter(fallback.values())):
+            assert {m["model_info"]["backend"] for m in tagged_pool(config, target, {"critical"})} == {"openai"}
+    assert not [m for m in config["model_list"] if m["model_info"]["backend"] == "self-hosted"
+                and "critical" in m["litellm_params"]["tags"]]
+
+
+def test_critical_tags_come_from_config():
+    config = config_for("rollout", critical={"tags": ["legal", "vip"]})
+    assert {m["model_info"]["backend"] for m in tagged_pool(config, "gpt-4o-mini", {"vip"})} == {"openai"}
+    assert {m["model_info"]["backend"] for m in tagged_pool(config, "gpt-4o-mini", {"legal"})} == {"openai"}
+    assert tagged_pool(config, "gpt-4o-mini", {"critical"}) == [], "the default tag is replaced, not added to"
+    assert settings_for("rollout", critical={"tags": ["legal", "vip"]})["critical_tags"] == ["legal", "vip"]
+
+
+def test_where_self_hosted_answers_everything_the_critical_deployment_never_takes_untagged_requests():
+    config = config_for("dev")
+    (hosted,) = untagged_pool(config, "gpt-4o-mini")
+    assert hosted["model_info"]["backend"] == "self-hosted"
+    (openai,) = tagged_pool(config, "gpt-4o-mini", {"critical"})
+    assert openai["litellm_params"]["tags"] == ["critical"] and "weight" not in openai["litellm_params"]
+    # With two deployments LiteLLM could cool vLLM down and hand untagged requests to OpenAI: it never does here.
+    assert hosted["model_info"]["allowed_fails"] >= 1_000_000
+    assert "allowed_fails" not in group(config_for("rollout"), "gpt-4o-mini")[0]["model_info"], \
+        "where the split has an OpenAI side, vLLM cools down as usual"
+
+
+@pytest.mark.parametrize("stack, public", [
+    ("dev", ["gpt-4o-mini", "qwen2.5-7b-instruct"]), ("shadow", ["gpt-4o-mini"]),
+    ("rollout", ["gpt-4o-mini", "qwen2.5-7b-instruct"]), ("prod", ["gpt-4o-mini", "qwen2.5-7b-instruct"]),
+])
+def test_keys_and_requests_get_the_public_names_only(stack, public):
+    config, settings = config_for(stack), settings_for(stack)
+    assert settings["public_models"] == public
+    assert config["litellm_settings"]["default_key_generate_params"]["models"] == public
+    internal = {"gpt-4o-mini-self-hosted", "gpt-4o-mini-openai", "gpt-4o-mini-openai-fallback", "qwen2.5-7b-instruct-direct"}
+    assert internal & {m["model_info"]["id"] for m in config["model_list"]}
+    assert not internal & set(public)
+
+
+@pytest.mark.parametrize("stack", PHASES)
+def test_the_self_hosted_name_disappears_under_the_kill_switch(stack):
+    assert settings_for(stack, killSwitch=True)["public_models"] == ["gpt-4o-mini"]
+    assert settings_for(stack, killSwitch=True)["self_hosted_only_models"] == []
+    assert config_for(stack, killSwitch=True)["litellm_settings"]["default_key_generate_params"]["models"] == ["gpt-4o-mini"]
+
+
+def test_unknown_tags_stay_in_the_untagged_pool():
+    """Tags used for spend tracking must not change who answers: every split deployment carries 'default'."""
+    config = config_for("rollout")
+    assert {m["model_info"]["id"] for m in untagged_pool(config, "gpt-4o-mini")} == {
+        "gpt-4o-mini-self-hosted", "gpt-4o-mini-openai"}
+    assert self_hosted_share(config, "gpt-4o-mini") == 25

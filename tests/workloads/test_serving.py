@@ -29,10 +29,11 @@ def test_every_rendered_flag_exists_in_the_pinned_vllm(any_plan):
     assert used and used <= known_flags(), used - known_flags()
 
 
-def test_served_names_include_the_openai_names_for_mirrored_requests(plans):
+def test_vllm_answers_to_its_served_name_only(plans):
+    """Only the router calls vLLM, always by the served name: the OpenAI names are not vLLM's."""
     args = vllm_container(plans["shadow"])["args"]
     names = args[args.index("--served-model-name") + 1: args.index("--host")]
-    assert names == ["qwen2.5-7b-instruct", "gpt-4o-mini"]
+    assert names == ["qwen2.5-7b-instruct"]
 
 
 def test_weights_stream_from_the_s3_cache(any_plan):
@@ -151,13 +152,12 @@ def test_queue_depth_autoscaling_and_wake_trigger(plans):
     assert [t["name"] for t in prod["triggers"]] == ["queue-depth"], "a warm pool needs no wake trigger"
 
 
-@pytest.mark.parametrize("stack, sources", [("dev", {"llm-router", "monitoring"}), ("shadow", {"llm-router", "nginx-gateway", "monitoring"}),
-                                            ("prod", {"llm-router", "monitoring"})])
-def test_only_router_and_mirror_reach_vllm(plans, stack, sources):
+@pytest.mark.parametrize("stack", ["dev", "shadow", "rollout", "prod"])
+def test_only_the_router_and_prometheus_reach_vllm(plans, stack):
     policy = plans[stack].k8s("NetworkPolicy", "vllm-ingress")["spec"]
     (rule,) = policy["ingress"]
     allowed = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
-    assert allowed == sources
+    assert allowed == {"llm-router", "monitoring"}
 
 
 @pytest.mark.parametrize("stack, floor", [("dev", 1), ("shadow", 1), ("rollout", 2), ("prod", 3)])

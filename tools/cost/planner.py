@@ -232,7 +232,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class LoadPlan:
-    requests_per_month: float  # answered or mirrored by vLLM
+    requests_per_month: float  # answered or replayed (shadow) by vLLM
     output_tokens_per_month: float
     active_hours: float
     average_demand_tps: float
@@ -257,9 +257,9 @@ class CapacityPlan:
 
 
 def gpu_requests_share(config: StackConfig) -> float:
-    """Share of client requests vLLM works on: those it answers, plus the mirrored copies of OpenAI's."""
+    """Share of client requests vLLM works on: those it answers, plus the shadow replays of OpenAI's answers."""
     answered = config.traffic.effective_self_hosted_percent / 100
-    return answered + (1 - answered) * config.traffic.effective_mirror_percent / 100
+    return answered + (1 - answered) * config.traffic.effective_shadow_percent / 100
 
 
 def place(config: StackConfig, demand_tps: float, reserved_fit: Optional[Fit], spot_fit: Fit,

@@ -22,7 +22,11 @@ def traffic(config: StackConfig) -> dict[str, str]:
     return {
         "phase": config.phase,
         "self-hosted share": f"{t.effective_self_hosted_percent} %" + (" (kill switch)" if t.kill_switch else ""),
-        "shadow share": f"{t.effective_mirror_percent} % (edge mirror)",
+        "shadow share": f"{t.effective_shadow_percent:g} % of OpenAI's answers replayed to vLLM",
+        "reverse check": (f"{t.effective_reverse_check_percent:g} % of vLLM's answers also asked of OpenAI "
+                          f"(up to {t.shadow.reverse_check.monthly_budget_usd:g} USD a month)"
+                          if t.effective_reverse_check_percent else "off"),
+        "critical tags (OpenAI only)": ", ".join(t.critical.tags),
         "fallback to OpenAI": (
             f"on: {fallback.num_retries} {'retry' if fallback.num_retries == 1 else 'retries'}, then OpenAI "
             f"(vLLM {fallback.self_hosted_timeout_seconds} s, "

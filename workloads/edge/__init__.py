@@ -1,4 +1,4 @@
-"""The public edge: NLB → NGINX Gateway Fabric (Gateway API) → LLM router, with an optional mirror to vLLM.
+"""The public edge: NLB → NGINX Gateway Fabric (Gateway API) → LLM router.
 
 Pinned upstream versions, and where the literal values were taken from:
 - AWS Load Balancer Controller chart 3.5.0 (eks-charts); its IAM policy in

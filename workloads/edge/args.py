@@ -25,19 +25,12 @@ class EdgeArgs:
     region: str
     vpc_id: pulumi.Input[str]
     edge: EdgeConfig
-    # Already 0 when the kill switch is on: the edge does not know about phases or switches.
-    mirror_percent: int
     router: BackendRef
-    vllm: BackendRef
     system_node_selector: dict[str, str]
     k8s_provider: k8s.Provider
     phase: str
     # Tags for the NLB, its target groups and security groups, which the controller creates outside Pulumi.
     cost_tags: dict[str, str] = field(default_factory=dict)
-    # The backends' namespaces: the grants and the upstream policy live there, so they wait for them, and
-    # nothing else of the edge waits for the backends.
+    # The router's namespace: the grant and the upstream policy live there, so they wait for it, and nothing
+    # else of the edge waits for the router.
     backend_namespaces: tuple[pulumi.Resource, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.mirror_percent <= 100:
-            raise ValueError(f"mirror_percent {self.mirror_percent} is out of range; allowed: 0 to 100")

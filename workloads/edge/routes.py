@@ -1,4 +1,7 @@
-"""The API route: /v1 to the LLM router, optionally mirrored to vLLM, and the grants that let it cross namespaces."""
+"""The API route: /v1 to the LLM router, and the grant that lets it cross into the router's namespace.
+
+The edge sends nothing to vLLM: shadowing happens in the router, which knows both the request and OpenAI's answer
+(workloads/router/hooks/llm_platform_shadow.py)."""
 
 from __future__ import annotations
 
@@ -15,21 +18,11 @@ ROUTE_NAME = "llm-api"
 def llm_api_route(
     name: str, args: EdgeArgs, parent: pulumi.Resource, gateway: pulumi.Resource
 ) -> k8s.apiextensions.CustomResource:
-    backends = [args.router]
-    rule: dict = {
+    rule = {
         "matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
         "backendRefs": [_backend(args.router)],
     }
-    # At 0 % the filter is left out rather than set to 0: nothing is copied and vLLM's namespace grants nothing.
-    if args.mirror_percent > 0:
-        backends.append(args.vllm)
-        mirror = {"backendRef": _backend(args.vllm), "percent": args.mirror_percent}
-        rule["filters"] = [{"type": "RequestMirror", "requestMirror": mirror}]
-    grants = [
-        _reference_grant(name, args, parent, backend, gateway)
-        for backend in backends
-        if backend.namespace != NAMESPACE
-    ]
+    grants = [_reference_grant(name, args, parent, args.router, gateway)] if args.router.namespace != NAMESPACE else []
     return k8s.apiextensions.CustomResource(
         f"{name}-{ROUTE_NAME}",
         api_version=GATEWAY_API,

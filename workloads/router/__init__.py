@@ -1,5 +1,5 @@
-"""The LiteLLM router: its config (routing.py) and its Kubernetes workload (deployment.py)."""
+"""The LiteLLM router: its config (routing.py), its hooks (hooks/) and its Kubernetes workload (deployment.py)."""
 
-from .deployment import Router, RouterArgs, RouterRedis
+from .deployment import Router, RouterArgs, RouterRedis, RouterSampleStore
 
-__all__ = ["Router", "RouterArgs", "RouterRedis"]
+__all__ = ["Router", "RouterArgs", "RouterRedis", "RouterSampleStore"]

@@ -1,15 +1,18 @@
 """The LiteLLM proxy on the system nodes: Namespace, Secret, config, Deployment, Service, PDB, NetworkPolicy, metrics.
 
-The config.yaml comes from ``routing.litellm_config``; this module only runs
-it. Secrets reach the proxy as environment variables (config.yaml refers to
-them as ``os.environ/<NAME>``), so the ConfigMap never holds one. A config
-change rolls the pods through a checksum annotation: LiteLLM reads the file
+The config.yaml comes from ``routing.litellm_config``, llm_platform.json (what
+the hooks read) from ``routing.hooks_settings``; this module only runs them,
+with the hooks modules from ``hooks/`` beside them in one ConfigMap. Secrets
+reach the proxy as environment variables (config.yaml refers to them as
+``os.environ/<NAME>``), so the ConfigMap never holds one. A change to any of
+those files rolls the pods through a checksum annotation: LiteLLM reads them
 once at startup.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -24,7 +27,8 @@ PORT = 4000
 # The ConfigMap is mounted as a directory: LiteLLM imports the hooks module from beside its config file.
 CONFIG_DIR = "/etc/litellm"
 CONFIG_PATH = f"{CONFIG_DIR}/config.yaml"
-HOOKS = Path(__file__).with_name("hooks") / "llm_platform_hooks.py"
+HOOKS_DIR = Path(__file__).with_name("hooks")
+HOOKS_SETTINGS = "llm_platform.json"
 ENV_SECRET = "llm-router-env"
 CONFIG_MAP = "llm-router-config"
 NAME = "llm-router"
@@ -41,10 +45,20 @@ class RouterRedis:
 
 
 @dataclass(frozen=True)
+class RouterSampleStore:
+    """Where the shadow evaluation keeps sampled pairs; the pods reach it through EKS Pod Identity."""
+
+    bucket: pulumi.Input[str]
+    prefix: str
+    region: str
+
+
+@dataclass(frozen=True)
 class RouterArgs:
     replicas: int
     image: str  # repository:tag@sha256:digest
     litellm_config: dict[str, Any]
+    hooks_settings: dict[str, Any]
     self_hosted_api_base: str  # vLLM's Service, .../v1
     openai_api_base: str
     openai_api_key: pulumi.Input[str]
@@ -54,6 +68,7 @@ class RouterArgs:
     k8s_provider: k8s.Provider
     ingress_from_namespaces: list[str]  # namespaces allowed to call the API, e.g. the edge's "nginx-gateway"
     redis: Optional[RouterRedis] = None
+    sample_store: Optional[RouterSampleStore] = None
     namespace: str = NAME
     metrics_namespace: str = "monitoring"
     num_workers: int = 1
@@ -63,6 +78,20 @@ class RouterArgs:
 
 def config_yaml(litellm_config: dict[str, Any]) -> str:
     return yaml.safe_dump(litellm_config, sort_keys=False)
+
+
+def router_files(litellm_config: dict[str, Any], hooks_settings: dict[str, Any]) -> dict[str, str]:
+    """The ConfigMap's files: config.yaml, the hooks' settings and every hooks module (llm_platform_*.py)."""
+    files = {"config.yaml": config_yaml(litellm_config), HOOKS_SETTINGS: json.dumps(hooks_settings, indent=2, sort_keys=True)}
+    files.update({path.name: path.read_text() for path in sorted(HOOKS_DIR.glob("llm_platform_*.py"))})
+    return files
+
+
+def files_checksum(files: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
 
 
 def secret_env(args: RouterArgs) -> dict[str, pulumi.Output[str]]:
@@ -77,8 +106,9 @@ def secret_env(args: RouterArgs) -> dict[str, pulumi.Output[str]]:
     return env
 
 
-def container_env(args: RouterArgs, redis: Optional[tuple[str, str]]) -> list[dict[str, Any]]:
-    """``redis`` is the resolved (host, port) when the router shares state through a cache."""
+def container_env(args: RouterArgs, redis: Optional[tuple[str, str]], bucket: Optional[str]) -> list[dict[str, Any]]:
+    """``redis`` is the resolved (host, port) when the router shares state through a cache; ``bucket`` the resolved
+    sample-store bucket when the shadow evaluation keeps pairs."""
     env = [
         {"name": "LITELLM_LOG", "value": "INFO"},
         {"name": "SELF_HOSTED_API_BASE", "value": args.self_hosted_api_base},
@@ -94,13 +124,19 @@ def container_env(args: RouterArgs, redis: Optional[tuple[str, str]]) -> list[di
             # ElastiCache has in-transit encryption on; LiteLLM passes REDIS_* variables to the redis client.
             {"name": "REDIS_SSL", "value": "true"},
         ]
+    if bucket is not None and args.sample_store is not None:
+        env += [
+            {"name": "SHADOW_SAMPLES_BUCKET", "value": bucket},
+            {"name": "SHADOW_SAMPLES_PREFIX", "value": args.sample_store.prefix},
+            {"name": "AWS_REGION", "value": args.sample_store.region},
+        ]
     if args.num_workers > 1:
         # Each worker is a process: prometheus_client aggregates their metrics through files in this directory.
         env.append({"name": "PROMETHEUS_MULTIPROC_DIR", "value": PROMETHEUS_MULTIPROC_DIR})
     return env
 
 
-def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, Any]:
+def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]], bucket: Optional[str] = None) -> dict[str, Any]:
     workers = args.num_workers
     volumes: list[dict[str, Any]] = [{"name": "config", "configMap": {"name": CONFIG_MAP}}]
     mounts: list[dict[str, Any]] = [{"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}]
@@ -111,6 +147,9 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
     return {
         # In-flight streams finish before the pod goes: preStop, then up to the request timeout, then a margin.
         "terminationGracePeriodSeconds": PRESTOP_SECONDS + args.request_timeout_seconds + 20,
+        # Its own identity: EKS Pod Identity binds the sample store's role to it. The proxy never calls the API server.
+        "serviceAccountName": NAME,
+        "automountServiceAccountToken": False,
         "nodeSelector": dict(args.system_node_selector),
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
@@ -127,7 +166,7 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]]) -> dict[str, An
             # No command: the image's entrypoint runs migrations, then the proxy with these arguments.
             "args": ["--config", CONFIG_PATH, "--port", str(PORT), "--num_workers", str(workers)],
             "envFrom": [{"secretRef": {"name": ENV_SECRET}}],
-            "env": container_env(args, redis),
+            "env": container_env(args, redis, bucket),
             "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
             # Liveness must not depend on the database or OpenAI: /health/liveliness only says the process answers.
             # /health calls every model and needs a key, so it is never a probe.
@@ -218,20 +257,31 @@ class Router(pulumi.ComponentResource):
             opts=in_ns,
         )
 
-        text = config_yaml(args.litellm_config)
-        hooks = HOOKS.read_text()
+        files = router_files(args.litellm_config, args.hooks_settings)
         config = k8s.core.v1.ConfigMap(
             f"{name}-config",
             metadata={"name": CONFIG_MAP, "namespace": ns, "labels": APP_LABELS},
-            data={"config.yaml": text, HOOKS.name: hooks},
+            data=files,
+            opts=in_ns,
+        )
+        service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata={"name": NAME, "namespace": ns, "labels": APP_LABELS},
+            automount_service_account_token=False,
             opts=in_ns,
         )
 
-        if args.redis is None:
+        redis_endpoint = [args.redis.host, args.redis.port] if args.redis is not None else []
+        bucket = [args.sample_store.bucket] if args.sample_store is not None else []
+        if not redis_endpoint and not bucket:
             spec: pulumi.Input[dict[str, Any]] = pod_spec(args, None)
         else:
-            spec = pulumi.Output.all(args.redis.host, args.redis.port).apply(
-                lambda endpoint: pod_spec(args, (str(endpoint[0]), str(endpoint[1])))
+            spec = pulumi.Output.all(*redis_endpoint, *bucket).apply(
+                lambda values: pod_spec(
+                    args,
+                    (str(values[0]), str(values[1])) if redis_endpoint else None,
+                    str(values[-1]) if bucket else None,
+                )
             )
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
@@ -244,12 +294,13 @@ class Router(pulumi.ComponentResource):
                 "template": {
                     "metadata": {
                         "labels": APP_LABELS,
-                        "annotations": {"checksum/config": hashlib.sha256((text + hooks).encode()).hexdigest()},
+                        "annotations": {"checksum/config": files_checksum(files)},
                     },
                     "spec": spec,
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace, secret, config]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider,
+                                        depends_on=[namespace, secret, config, service_account]),
         )
         k8s.core.v1.Service(
             f"{name}-service",

@@ -38,7 +38,6 @@ class VllmArgs:
     namespace: str  # created beforehand (ServingNamespace), with the hf-token Secret
     region: str
     serving: ServingConfig
-    model_aliases: list[str]  # OpenAI model names mirrored requests carry; vLLM answers to them too
     model_uri: pulumi.Input[str]  # s3://bucket/prefix/ when weights are cached, else the Hugging Face id
     has_hf_token: bool
     allowed_client_namespaces: list[str]
@@ -47,12 +46,13 @@ class VllmArgs:
     service_account: str = "vllm"
 
 
-def server_args(serving: ServingConfig, aliases: list[str], model_uri: str) -> list[str]:
+def server_args(serving: ServingConfig, model_uri: str) -> list[str]:
     """The command line of `vllm serve`; every flag exists in the pinned release (see tests/data)."""
     model = serving.model
     args = [
         "--model", model_uri,
-        "--served-model-name", model.served_name, *aliases,
+        # One name: only the router calls vLLM, and it asks for this one (the split and the shadow replays alike).
+        "--served-model-name", model.served_name,
         "--host", "0.0.0.0",
         "--port", str(PORT),
         "--max-model-len", str(model.max_model_len),
@@ -124,7 +124,7 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
         "containers": [{
             "name": "vllm",
             "image": serving.image,
-            "args": server_args(serving, args.model_aliases, model_uri),
+            "args": server_args(serving, model_uri),
             "env": env,
             "ports": [{"name": "http", "containerPort": PORT}],
             "resources": {
