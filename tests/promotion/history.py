@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 # LiteLLM's default latency buckets (litellm/types/integrations/prometheus.py LATENCY_BUCKETS), as its exporter
 # writes them.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 420.0, 600.0, math.inf)
+# The shadow callback's buckets (workloads/router/hooks/llm_platform_shadow.py).
+SHADOW_LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, math.inf)
+SHADOW_TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, math.inf)
+AGREEMENT_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0, math.inf)
 MODEL = "gpt-4o-mini"
 COMMON = {"hashed_api_key": "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b", "api_key_alias": "None",
           "team": "None", "team_alias": "None", "requested_model": MODEL}
@@ -69,6 +73,9 @@ class RouterHistory:
     self_hosted_ttft: tuple[tuple[float, float], ...] = ((0.08, 0.9), (0.2, 0.08), (0.4, 0.02))
     self_hosted_latency: tuple[tuple[float, float], ...] = ((0.3, 0.95), (0.45, 0.045), (0.9, 0.005))
     streamed_share: float = 0.5
+    shadow_share: float = 0.05  # of OpenAI's split answers, replayed to vLLM and compared
+    shadow_error_rate: float = 0.002
+    agreement: tuple[tuple[float, float], ...] = ((0.0, 0.03), (0.45, 0.5), (0.85, 0.47))  # (score, share of pairs)
 
     def openmetrics(self) -> str:
         series: dict[str, Series] = {}
@@ -82,8 +89,9 @@ class RouterHistory:
             totals[key] = totals.get(key, 0.0) + carry.take(amount)
             series.setdefault(key, s)
 
-        def observe(name: str, labels: dict[str, str], count: float, spread: tuple[tuple[float, float], ...]) -> None:
-            for bound in LATENCY_BUCKETS:
+        def observe(name: str, labels: dict[str, str], count: float, spread: tuple[tuple[float, float], ...],
+                    buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+            for bound in buckets:
                 within = sum(share for seconds, share in spread if seconds <= bound)
                 add(f"{name}_bucket", {**labels, "le": le(bound)}, count * within)
             add(f"{name}_count", labels, count)
@@ -113,6 +121,15 @@ class RouterHistory:
                       "model": "qwen2.5-7b-instruct"}
             observe("litellm_llm_api_time_to_first_token_metric", hosted, hosted_answers * self.streamed_share, self.self_hosted_ttft)
             observe("litellm_request_total_latency_metric", hosted, hosted_answers, self.self_hosted_latency)
+            replays = openai_answers * self.shadow_share
+            pair = {"model": MODEL, "mode": "shadow"}
+            add("llm_shadow_replays_total", {**pair, "backend": "self-hosted", "outcome": "ok"}, replays * (1 - self.shadow_error_rate))
+            add("llm_shadow_replays_total", {**pair, "backend": "self-hosted", "outcome": "error"}, replays * self.shadow_error_rate)
+            compared = replays * (1 - self.shadow_error_rate)
+            side = {**pair, "backend": "self-hosted"}
+            observe("llm_shadow_latency_seconds", side, compared, self.self_hosted_latency, SHADOW_LATENCY_BUCKETS)
+            observe("llm_shadow_ttft_seconds", side, compared * self.streamed_share, self.self_hosted_ttft, SHADOW_TTFT_BUCKETS)
+            observe("llm_shadow_agreement", {**pair, "method": "rouge_l"}, compared, self.agreement, AGREEMENT_BUCKETS)
             for key, value in totals.items():
                 lines.setdefault(key, []).append(f"{key} {value:g} {moment:.3f}")
         return "".join("\n".join(samples) + "\n" for samples in lines.values()) + "# EOF\n"

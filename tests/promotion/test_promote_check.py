@@ -48,6 +48,15 @@ def test_the_failing_history_is_not_safe_and_says_why(loaded, capsys):
     assert "latency p99" not in verdict and "fallback" not in verdict and "OpenAI" not in verdict
 
 
+def test_shadow_is_judged_on_its_replays_and_a_fifth_of_disagreeing_pairs_stops_it(loaded, capsys):
+    status, output = run(loaded, capsys, "shadow", stack="shadow")
+    assert status == 1, output
+    assert "shadow replays" in row(output, "self-hosted TTFT p95") and " pass " in row(output, "self-hosted TTFT p95")
+    assert "n/a" in row(output, "fallback rate")
+    assert re.search(r"shadow agreement median\s+0\.4\d\s+>= 0\.35\s+pass", output), output
+    assert re.search(r"verdict: not safe: answers scoring below 0\.1 (19\.\d\d|20\.\d\d) % > 10\.00 %$", output.strip()), output
+
+
 def test_too_little_traffic_in_the_window_cannot_decide(loaded, capsys):
     status, output = run(loaded, capsys, "passing", "--window", "2m")
     assert status == 1, output

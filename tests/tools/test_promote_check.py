@@ -83,7 +83,9 @@ HEALTHY = {
     "client_requests": 4000, "client_server_errors": 1, "answers": 3999, "fallback_answers": 20,
 }
 FAST = {"self_hosted_ttft_buckets": [(0.1, 900), (0.5, 1000), (math.inf, 1000)],
-        "self_hosted_latency_buckets": [(0.5, 990), (1.0, 1000), (math.inf, 1000)]}
+        "self_hosted_latency_buckets": [(0.5, 990), (1.0, 1000), (math.inf, 1000)],
+        # 300 pairs: 12 unrelated (score 0), the rest between 0.4 and 0.9 (median 0.65).
+        "agreement_buckets": [(0.1, 12), (0.4, 12), (0.9, 300), (1.0, 300), (math.inf, 300)]}
 
 
 def statuses(results) -> dict[str, str]:
@@ -98,6 +100,8 @@ def test_a_healthy_rollout_passes_every_criterion_and_may_take_the_next_step():
     assert by_name["self-hosted error rate"].value == pytest.approx(0.2)
     assert by_name["fallback rate"].value == pytest.approx(100 * 20 / 3999)
     assert by_name["self-hosted TTFT p95"].value == pytest.approx(300)  # half of the last 100 between 0.1 and 0.5 s
+    assert by_name["shadow agreement median"].value == pytest.approx(0.4 + 0.5 * (150 - 12) / 288)
+    assert by_name["answers scoring below 0.1"].value == pytest.approx(4.0)
     verdict = decide(cfg, results)
     assert (verdict.line, verdict.status) == ("rollout 25 % → 50 %: safe", 0)
 
@@ -135,6 +139,30 @@ def test_a_zero_minimum_judges_what_is_there_and_skips_what_is_not():
     assert judged("x", 0.5, 0.35, False, "", 3, 0, "").status == PASS
 
 
+def test_the_shadow_phase_judges_vllm_on_its_replays_and_the_agreement():
+    cfg = config("shadow")
+    replays = {"client_requests": 4000, "client_server_errors": 0, "openai_attempts": 4000, "openai_failures": 0,
+               "shadow_replays": 1000, "shadow_replay_failures": 20}
+    canned = CannedPrometheus(replays, {"shadow_ttft_buckets": [(0.25, 570), (0.5, 600), (math.inf, 600)],
+                                        "shadow_latency_buckets": [(1.0, 980), (math.inf, 980)],
+                                        "agreement_buckets": [(0.1, 60), (0.5, 200), (1.0, 400), (math.inf, 400)]})
+    results = {r.name: r for r in evaluate(cfg, canned, "1h")}
+    assert results["self-hosted error rate"].value == pytest.approx(2.0)
+    assert results["self-hosted error rate"].source.startswith("shadow replays")
+    assert results["self-hosted TTFT p95"].status == PASS
+    assert results["fallback rate"].status == NOT_APPLICABLE
+    assert not any("self_hosted_" in asked for asked in canned.asked), "the router's vLLM metrics are empty in shadow"
+    verdict = decide(cfg, list(results.values()))
+    assert verdict.line == "not safe: self-hosted error rate 2.00 % > 1.00 %; answers scoring below 0.1 15.00 % > 10.00 %"
+
+
+def test_low_agreement_fails_the_median():
+    cfg = config("rollout")
+    poor = {**FAST, "agreement_buckets": [(0.1, 20), (0.2, 250), (1.0, 300), (math.inf, 300)]}
+    results = evaluate(cfg, CannedPrometheus(HEALTHY, poor), "1h")
+    assert decide(cfg, results).line.startswith("not safe: shadow agreement median 0.16 < 0.35")
+
+
 def test_dev_sends_openai_nothing_but_fallbacks_so_its_error_rate_does_not_apply():
     cfg = config("dev")
     results = evaluate(cfg, CannedPrometheus({**HEALTHY, "openai_attempts": 0, "openai_failures": 0}, FAST), "1h")
@@ -147,6 +175,7 @@ def test_the_kill_switch_is_never_safe_and_self_hosted_criteria_do_not_apply():
     results = evaluate(cfg, CannedPrometheus(HEALTHY, FAST), "1h")
     assert statuses(results)["self-hosted TTFT p95"] == NOT_APPLICABLE
     assert statuses(results)["fallback rate"] == NOT_APPLICABLE
+    assert statuses(results)["shadow agreement median"] == NOT_APPLICABLE
     verdict = decide(cfg, results)
     assert verdict.status == 1 and "kill switch is on" in verdict.line
 

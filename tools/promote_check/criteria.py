@@ -73,17 +73,56 @@ class Routing:
     """What the stack's rendered router does, which decides the criteria that apply."""
 
     self_hosted_percent: float
+    shadow_percent: float  # of OpenAI's split answers, replayed to vLLM
+    reverse_check_percent: float  # of vLLM's split answers, also asked of OpenAI
     has_fallback_group: bool
     kill_switch: bool
 
     @classmethod
     def of(cls, config: StackConfig) -> "Routing":
-        rendered = litellm_config(config.traffic, config.serving, use_redis=False)
+        traffic = config.traffic
+        rendered = litellm_config(traffic, config.serving, use_redis=False)
         return cls(
-            self_hosted_percent=float(config.traffic.effective_self_hosted_percent),
+            self_hosted_percent=float(traffic.effective_self_hosted_percent),
+            shadow_percent=traffic.effective_shadow_percent,
+            reverse_check_percent=traffic.effective_reverse_check_percent,
             has_fallback_group=bool(rendered["router_settings"]["fallbacks"]),
-            kill_switch=config.traffic.kill_switch,
+            kill_switch=traffic.kill_switch,
         )
+
+    @property
+    def self_hosted_evidence(self) -> Optional[str]:
+        """Where vLLM's behaviour shows: the answers it gives users, else the shadow replays, else nowhere."""
+        if self.self_hosted_percent > 0:
+            return "router"
+        return "shadow" if self.shadow_percent > 0 else None
+
+    @property
+    def compares_answers(self) -> bool:
+        return self.shadow_percent > 0 or self.reverse_check_percent > 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The queries (queries.yaml) behind the self-hosted criteria, and what to call their source."""
+
+    attempts: str
+    failures: str
+    ttft: str
+    latency: str
+    errors_from: str
+    ttft_from: str
+    latency_from: str
+
+
+EVIDENCE = {
+    "router": Evidence("self_hosted_attempts", "self_hosted_failures", "self_hosted_ttft_buckets",
+                       "self_hosted_latency_buckets", "router: failed / all attempts on vLLM",
+                       "router: streamed vLLM answers", "router: vLLM answers, end to end"),
+    "shadow": Evidence("shadow_replays", "shadow_replay_failures", "shadow_ttft_buckets", "shadow_latency_buckets",
+                       "shadow replays: errors and timeouts", "shadow replays of streamed requests",
+                       "shadow replays, whole answer"),
+}
 
 
 def evaluate(config: StackConfig, prometheus: Prometheus, window: str) -> list[Result]:
@@ -97,15 +136,16 @@ def evaluate(config: StackConfig, prometheus: Prometheus, window: str) -> list[R
         value = 100 * total(failures) / denominator if denominator > 0 else None
         return judged(name, value, gate.max_error_rate_percent, True, "%", denominator, min_samples, source)
 
-    if routing.self_hosted_percent > 0:
-        results.append(rate("self-hosted error rate", "self_hosted_failures", "self_hosted_attempts",
-                            "router: failed / all attempts on vLLM", minimum.requests))
-        ttft = Histogram.from_series(prometheus.query(promql("self_hosted_ttft_buckets", window)))
+    evidence = routing.self_hosted_evidence
+    if evidence is not None:
+        source = EVIDENCE[evidence]
+        results.append(rate("self-hosted error rate", source.failures, source.attempts, source.errors_from, minimum.requests))
+        ttft = Histogram.from_series(prometheus.query(promql(source.ttft, window)))
         results.append(judged("self-hosted TTFT p95", _ms(ttft.quantile(0.95)), gate.max_ttft_p95_ms, True, "ms",
-                              ttft.count, minimum.latency, "router: streamed vLLM answers"))
-        latency = Histogram.from_series(prometheus.query(promql("self_hosted_latency_buckets", window)))
+                              ttft.count, minimum.latency, source.ttft_from))
+        latency = Histogram.from_series(prometheus.query(promql(source.latency, window)))
         results.append(judged("self-hosted latency p99", _ms(latency.quantile(0.99)), gate.max_latency_p99_ms, True, "ms",
-                              latency.count, minimum.latency, "router: vLLM answers, end to end"))
+                              latency.count, minimum.latency, source.latency_from))
     else:
         why = "the kill switch is on" if routing.kill_switch else "nothing is routed to vLLM in this phase"
         results += [
@@ -131,6 +171,19 @@ def evaluate(config: StackConfig, prometheus: Prometheus, window: str) -> list[R
     else:
         results.append(not_applicable("fallback rate", gate.max_fallback_rate_percent, True, "%",
                                       "the phase has no fallback group"))
+
+    median_name, low_name = "shadow agreement median", f"answers scoring below {gate.low_agreement_score:g}"
+    if routing.compares_answers:
+        agreement = Histogram.from_series(prometheus.query(promql("agreement_buckets", window)))
+        below = agreement.fraction_below(gate.low_agreement_score)
+        results.append(judged(median_name, agreement.quantile(0.5), gate.min_agreement_median, False, "score",
+                              agreement.count, minimum.shadow_pairs, "shadow pairs (llm_shadow_agreement)"))
+        results.append(judged(low_name, None if below is None else 100 * below, gate.max_low_agreement_percent, True, "%",
+                              agreement.count, minimum.shadow_pairs, "shadow pairs (llm_shadow_agreement)"))
+    else:
+        why = "the kill switch is on" if routing.kill_switch else "no answers are compared in this phase"
+        results += [not_applicable(median_name, gate.min_agreement_median, False, "score", why),
+                    not_applicable(low_name, gate.max_low_agreement_percent, True, "%", why)]
     return results
 
 
