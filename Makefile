@@ -8,7 +8,7 @@ STACK ?= dev
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
-.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight eval eval-local clean prometheus promote-check test-promote diff
+.PHONY: plan plan-all test test-router bench versions cost-chart prices preflight eval eval-local clean prometheus promote-check test-promote diff rehearse
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(VENV)/.installed
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
 	for s in $(STACKS); do $(PY) -m tools.plan --stack $$s --quiet || exit $$?; done
 	$(ROUTER_VENV)/bin/python -m pytest -q --confcutdir=tests/live_router tests/live_router
+
+# The stack's request path rehearsed on 127.0.0.1 (a minute or two): the real LiteLLM proxy with the plan's router
+# config and hooks, fake OpenAI and vLLM, a real Prometheus; split, vLLM failing, kill switch, shadow agreement and
+# the promotion gate on the metrics. Exit 0 when the phase behaves as configured. make rehearse STACK=rollout
+rehearse: $(VENV)/.installed $(ROUTER_VENV)/.installed prometheus
+	$(PY) -m tools.rehearse --stack $(STACK) --litellm $(ROUTER_VENV)/bin/litellm
 
 # What promoting FROM's config to TO's changes before `pulumi up` (plans both into build/diff): traffic, GPU
 # capacity, resources added, removed and changed, monthly cost. make diff FROM=shadow TO=rollout

@@ -13,12 +13,14 @@ most `--max-requests` requests, then stops on its own; it refuses to bind anythi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 
 LOOPBACK = "127.0.0.1"
 
@@ -164,6 +166,24 @@ def serve(backend: FakeBackend, port: int) -> ThreadingHTTPServer:
     server.daemon_threads = True
     backend.server = server
     return server
+
+
+def running(backend: FakeBackend) -> contextlib.AbstractContextManager[str]:
+    """Serve ``backend`` on a free loopback port from a thread of this process (tests); yields its base URL."""
+    return in_thread(serve(backend, 0))
+
+
+@contextlib.contextmanager
+def in_thread(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run a loopback test server from a thread of this process until the block ends; yields its base URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 
 import pytest
 
-from tools.fake_openai import FakeBackend, serve
+from tools.fake_openai import FakeBackend, running
 
 
 @pytest.fixture
 def fake():
     backend = FakeBackend("vllm", latency=0.0, ttft=0.0, fail_rate=0.0, answer=None, max_requests=100, seed=1)
-    server = serve(backend, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield backend, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with running(backend) as url:
+        yield backend, url
 
 
 def post(url: str, body: dict) -> tuple[int, bytes]:

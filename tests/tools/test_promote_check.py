@@ -188,7 +188,7 @@ def test_the_kill_switch_is_never_safe_and_self_hosted_criteria_do_not_apply():
     ("rollout", {"traffic.selfHostedPercent": 30}, "rollout 30 % → 50 %"),
     ("rollout", {"traffic.selfHostedPercent": 75}, "rollout 75 % → prod"),
     ("rollout", {"promotion.rolloutSteps": [10, 25, 40, 60, 80]}, "rollout 25 % → 40 %"),
-    ("prod", {}, "prod at 95 % (the last phase: a health check)"),
+    ("prod", {}, "prod at 95 % (the last phase)"),
 ])
 def test_the_next_step_follows_the_migration_plan(stack, changes, step):
     assert next_step(config(stack, **changes)) == step
@@ -215,3 +215,9 @@ def test_an_unreachable_prometheus_is_exit_2_without_a_traceback():
     assert result.returncode == 2
     assert result.stderr.startswith(f"promote-check: cannot reach Prometheus at {closed}") and result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def test_prod_has_no_next_step_and_a_good_day_reads_healthy():
+    cfg = config("prod")
+    verdict = decide(cfg, evaluate(cfg, CannedPrometheus(HEALTHY, FAST), "1h"))
+    assert (verdict.line, verdict.status) == ("prod at 95 % (the last phase): healthy", 0)

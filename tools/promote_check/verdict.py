@@ -21,7 +21,7 @@ def next_step(config: StackConfig) -> str:
     if config.phase == "rollout":
         later = [step for step in steps if step > share]
         return f"rollout {share} % → {later[0]} %" if later else f"rollout {share} % → prod"
-    return f"prod at {share} % (the last phase: a health check)"
+    return f"prod at {share} % (the last phase)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ def decide(config: StackConfig, results: list[Result]) -> Verdict:
     if too_few:
         missing = "; ".join(f"{r.name} has {r.samples:.0f} of {r.min_samples}" for r in too_few)
         return Verdict(f"too few samples to decide {next_step(config)}: {missing} (a longer --window, or wait)", NOT_SAFE)
-    return Verdict(f"{next_step(config)}: safe", SAFE)
+    # prod has no next step: the gate is its health check.
+    return Verdict(f"{next_step(config)}: {'healthy' if config.phase == 'prod' else 'safe'}", SAFE)
 
 
 def table(results: list[Result]) -> list[str]:

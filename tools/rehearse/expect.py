@@ -1,0 +1,87 @@
+"""What a phase should do with the rehearsal's traffic, and the checks that compare it with what happened."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+from tools.promote_check.criteria import Routing
+
+# A check fails only when the count is this unlikely under the configured share (each side): a rehearsal of a
+# correctly configured phase fails about once in 5,000 runs by chance, a wrong share fails at once.
+TAIL = 1e-4
+
+
+@dataclass(frozen=True)
+class Check:
+    passed: Optional[bool]  # None: a figure to read, not a check
+    text: str
+
+    @property
+    def line(self) -> str:
+        return f"  {'info' if self.passed is None else 'PASS' if self.passed else 'FAIL'}  {self.text}"
+
+
+def binomial_range(n: int, p: float, tail: float = TAIL) -> tuple[int, int]:
+    """The counts out of ``n`` a share ``p`` gives, both tails of probability ``tail`` cut off (exact)."""
+    if p <= 0:
+        return 0, 0
+    if p >= 1:
+        return n, n
+    probabilities = [math.comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)]
+    low, below = 0, 0.0
+    while below + probabilities[low] <= tail:
+        below += probabilities[low]
+        low += 1
+    high, above = n, 0.0
+    while above + probabilities[high] <= tail:
+        above += probabilities[high]
+        high -= 1
+    return low, high
+
+
+def share_check(what: str, hits: int, n: int, percent: float, of: str) -> Check:
+    """``hits`` of ``n`` against a configured share (percent)."""
+    low, high = binomial_range(n, percent / 100)
+    observed = f"{hits} of {n} {of}" + (f" ({100 * hits / n:.1f} %)" if n else "")
+    expected = f"{low}" if low == high else f"{low} to {high}"
+    return Check(low <= hits <= high, f"{what}: {observed}; configured {percent:g} %, so {expected} expected")
+
+
+def equal_check(what: str, value: int, expected: int, detail: str = "") -> Check:
+    return Check(value == expected, f"{what}: {value}" + ("" if value == expected else f", expected {expected}") + detail)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Counts the rehearsal's split traffic should produce, by the phase's routing."""
+
+    requests: int
+    self_hosted: float
+    openai: float
+    shadow_pairs: float
+    streamed_share: float = 0.5
+
+    @classmethod
+    def of(cls, routing: Routing, requests: int) -> "Expected":
+        hosted = requests * routing.self_hosted_percent / 100
+        openai = requests - hosted
+        pairs = openai * routing.shadow_percent / 100 + hosted * routing.reverse_check_percent / 100
+        return cls(requests, hosted, openai, pairs)
+
+    def gate_minimums(self, routing: Routing) -> dict[str, int]:
+        """promotion.minSamples sized to the rehearsal: a quarter of what each criterion should get, or 0 (judged
+        when there, never required) where the traffic is too small to promise any."""
+        def quarter(expected: float) -> int:
+            return int(expected // 4) if expected >= 12 else 0
+
+        evidence = routing.self_hosted_evidence
+        replays = self.openai * routing.shadow_percent / 100
+        vllm = self.self_hosted if evidence == "router" else replays if evidence == "shadow" else math.inf
+        openai = self.openai if routing.self_hosted_percent < 100 else math.inf
+        return {
+            "requests": quarter(min(vllm, openai, self.requests)),
+            "latency": quarter(vllm * self.streamed_share) if evidence else 0,
+            "shadowPairs": quarter(self.shadow_pairs),
+        }
