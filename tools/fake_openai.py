@@ -176,7 +176,7 @@ def running(backend: FakeBackend) -> contextlib.AbstractContextManager[str]:
 @contextlib.contextmanager
 def in_thread(server: ThreadingHTTPServer) -> Iterator[str]:
     """Run a loopback test server from a thread of this process until the block ends; yields its base URL."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
     thread.start()
     try:
         yield f"http://{LOOPBACK}:{server.server_address[1]}"

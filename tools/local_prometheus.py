@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_router import LOOPBACK, Process, _spawn, free_port, stop, wait_for
+from .local_router import LOOPBACK, Process, free_port, spawn, stop, wait_for
 
 TARGETS_FILE = "targets.json"
 
@@ -72,7 +72,7 @@ def start(work_dir: Path, storage: Path | None = None, retention: str = "30d", s
         # Debian's default points at its packaged console files; nothing here serves consoles.
         "--web.console.templates=", "--web.console.libraries=",
     ]
-    process = _spawn("prometheus", command, {"PATH": "/usr/bin:/bin"}, work_dir / "prometheus.log",
+    process = spawn("prometheus", command, {"PATH": "/usr/bin:/bin"}, work_dir / "prometheus.log",
                      f"http://{LOOPBACK}:{port}", cwd=work_dir)
     wait_for(f"{process.url}/-/ready", process, timeout=timeout)
     return process

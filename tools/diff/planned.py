@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import tempfile
@@ -30,11 +28,12 @@ class Planned:
         return {path.name: yaml.safe_load(path.read_text()) for path in sorted((self.directory / "manifests").glob("*.yaml"))}
 
 
-def plan_quietly(stack: str, out_root: Path, stacks_dir: Path | None) -> None:
-    with contextlib.redirect_stdout(io.StringIO()):
-        status = plan.run(stack, out_root, quiet=True, stacks_dir=stacks_dir)
-    if status not in (0, 1):  # 1: a mandatory policy fails; the diff still shows what would change
+def plan_quietly(stack: str, out_root: Path, stacks_dir: Path | None) -> Path:
+    """tools.plan's files for the stack under ``out_root``; a mandatory policy failure (status 1) still plans."""
+    status = plan.run(stack, out_root, quiet=True, stacks_dir=stacks_dir)
+    if status not in (0, 1):
         raise RuntimeError(f"planning {stack} failed with status {status}")
+    return out_root
 
 
 def plan_both(source: str, target: str, out_root: Path, stacks_dir: Path | None = None) -> tuple[Planned, Planned]:

@@ -18,7 +18,7 @@ from stackconfig.model import duration_seconds
 
 from .criteria import evaluate
 from .prometheus import Prometheus, PrometheusError
-from .verdict import decide, table
+from .verdict import decide, report
 
 USAGE = "python -m tools.promote_check --stack STACK --prometheus-url URL [--window DURATION] [--at TIME] [--stacks-dir DIR]"
 
@@ -73,12 +73,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"promote-check: {err}", file=sys.stderr)
         return 2
 
-    ending = dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds") if at is not None else "now"
-    print(f"promote-check {config.stack} (phase {config.phase}, {config.traffic.self_hosted_percent} % self-hosted"
-          f"{', kill switch on' if config.traffic.kill_switch else ''}): {args.prometheus_url}, window {window} ending {ending}")
-    print("\n".join(table(results)))
     verdict = decide(config, results)
-    print(f"verdict: {verdict.line}")
+    print("\n".join(report(config, results, verdict, args.prometheus_url, window, at)))
     return verdict.status
 
 

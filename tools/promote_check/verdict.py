@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Optional
 
 from stackconfig import StackConfig
 
@@ -43,6 +45,15 @@ def decide(config: StackConfig, results: list[Result]) -> Verdict:
         return Verdict(f"too few samples to decide {next_step(config)}: {missing} (a longer --window, or wait)", NOT_SAFE)
     # prod has no next step: the gate is its health check.
     return Verdict(f"{next_step(config)}: {'healthy' if config.phase == 'prod' else 'safe'}", SAFE)
+
+
+def report(config: StackConfig, results: list[Result], verdict: Verdict, url: str, window: str,
+           at: Optional[float]) -> list[str]:
+    """What the gate prints: what was asked, one line per criterion, the verdict."""
+    ending = dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds") if at is not None else "now"
+    header = (f"promote-check {config.stack} (phase {config.phase}, {config.traffic.self_hosted_percent} % self-hosted"
+              f"{', kill switch on' if config.traffic.kill_switch else ''}): {url}, window {window} ending {ending}")
+    return [header, *table(results), f"verdict: {verdict.line}"]
 
 
 def table(results: list[Result]) -> list[str]:

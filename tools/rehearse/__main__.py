@@ -7,7 +7,6 @@ import json
 import math
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -16,11 +15,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from stackconfig import ConfigError, StackConfig, from_stack_file
-from tools import local_prometheus, local_router, plan
+from tools import local_prometheus, local_router
+from tools.diff.planned import plan_quietly
 from tools.local_router import MASTER_KEY, ROOT, Process
-from tools.promote_check.criteria import Routing
+from tools.promote_check.criteria import FAIL, TOO_FEW, Routing, evaluate
+from tools.promote_check.prometheus import Prometheus, PrometheusError
+from tools.promote_check.verdict import decide, report
 
-from .expect import Check, Expected, equal_check, share_check
+from .expect import FEWEST_TO_JUDGE, Check, Expected, equal_check, share_check
 from .scrape import Growth, Snapshot, grown, histogram_grown, snapshot
 from .traffic import Summary, drive
 from .variants import stack_copy
@@ -53,8 +55,8 @@ def arguments(argv: Optional[list[str]]) -> argparse.Namespace:
         parser.add_argument(f"--{backend}-latency", type=float, default=latency, help=f"seconds per answer (default {latency})")
         parser.add_argument(f"--{backend}-ttft", type=float, default=ttft, help=f"seconds to a stream's first token (default {ttft})")
     parser.add_argument("--vllm-fail-rate", type=float, default=0.0, help="share of vLLM answers that are 500s (default 0)")
-    parser.add_argument("--vllm-wrong-rate", type=float, default=0.05,
-                        help="share of vLLM answers unrelated to the question: its answer quality (default 0.05)")
+    parser.add_argument("--vllm-wrong-rate", type=float, default=0.01,
+                        help="share of vLLM answers unrelated to the question: its answer quality (default 0.01)")
     parser.add_argument("--litellm", type=Path, default=ROOT / ".venv-router" / "bin" / "litellm",
                         help="the LiteLLM proxy (default .venv-router/bin/litellm, built by make rehearse)")
     parser.add_argument("--work", type=Path, help="logs and rendered files (default build/rehearse/<stack>)")
@@ -295,24 +297,30 @@ class Rehearsal:
                         grown(before["vllm"], after["vllm"], "fake_backend_requests_total"), 0),
         ])
 
-    def promote_check(self, gate_dir: Path, started: float, ended: float, minimums: dict[str, int]) -> None:
+    def promote_check(self, gate_dir: Path, started: float, ended: float, expected: Expected) -> None:
+        """The promotion gate on the split's window, with the stack's thresholds and minimums sized to the split."""
         window = f"{math.ceil(ended - started)}s"
-        command = [sys.executable, "-m", "tools.promote_check", "--stack", self.config.stack, "--stacks-dir", str(gate_dir),
-                   "--prometheus-url", self.prometheus.url, "--window", window, "--at", f"{ended:.3f}"]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        minimum_text = ", ".join(f"{key} {value}" for key, value in minimums.items())
-        print(f"\npromote-check on the split's metrics in the rehearsal's Prometheus (window {window}; sample minimums "
-              f"sized to the rehearsal: {minimum_text}; 0 = judged when present):")
-        for line in (result.stdout + result.stderr).strip().splitlines():
+        gate = from_stack_file(self.config.stack, gate_dir)
+        results = evaluate(gate, Prometheus(self.prometheus.url, at=ended), window)
+        verdict = decide(gate, results)
+        minimums = gate.promotion.min_samples
+        print(f"\npromote-check on the split's window in the rehearsal's Prometheus (the stack's limits; sample minimums "
+              f"a quarter of what the split should give: requests {minimums.requests}, latency {minimums.latency}, "
+              f"shadow pairs {minimums.shadow_pairs}; {expected.out_of_reach} where it promises fewer than {FEWEST_TO_JUDGE}):")
+        for line in report(gate, results, verdict, self.prometheus.url, window, ended):
             print(f"  | {line}")
-        self.report("", [Check(result.returncode == 0, f"promote-check exit status {result.returncode} (0: safe)")])
-
-
-def plan_for(stack: str, out_root: Path, stacks_dir: Optional[Path] = None) -> Path:
-    status = plan.run(stack, out_root, quiet=True, stacks_dir=stacks_dir)
-    if status not in (0, 1):
-        raise RuntimeError(f"planning {stack} failed with status {status}")
-    return out_root
+        failed = [r.name for r in results if r.status == FAIL]
+        unexpected = [r.name for r in results if r.status == TOO_FEW and r.min_samples != expected.out_of_reach]
+        beyond = [r.name for r in results if r.status == TOO_FEW and r.min_samples == expected.out_of_reach]
+        if self.config.traffic.kill_switch:
+            check = Check(None, "the stack's kill switch is on: there is no step to judge")
+        elif failed or unexpected:
+            check = Check(False, "promote-check: " + "; ".join(
+                [f"{name} fails" for name in failed] + [f"{name} has too few samples" for name in unexpected]))
+        else:
+            check = Check(True, f"promote-check: no criterion fails (exit {verdict.status})" +
+                          (f"; too few samples at this traffic, as expected, for: {', '.join(beyond)}" if beyond else ""))
+        self.report("", [check])
 
 
 def rehearse(args: argparse.Namespace) -> int:
@@ -322,13 +330,13 @@ def rehearse(args: argparse.Namespace) -> int:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     routing = Routing.of(config)
-    minimums = Expected.of(routing, args.requests).gate_minimums(routing)
+    expected = Expected.of(routing, args.requests)
     plans = {
-        "router": plan_for(args.stack, ROOT / "build" / "plan"),
-        "router-kill-switch": plan_for(args.stack, work / "kill-switch-plan",
+        "router": plan_quietly(args.stack, ROOT / "build" / "plan", None),
+        "router-kill-switch": plan_quietly(args.stack, work / "kill-switch-plan",
                                        stack_copy(args.stack, work / "kill-switch-stack", {"traffic.killSwitch": True}).parent),
     }
-    gate_dir = stack_copy(args.stack, work / "gate-stack", {"promotion.minSamples": minimums}).parent
+    gate_dir = stack_copy(args.stack, work / "gate-stack", {"promotion.minSamples": expected.gate_minimums(routing)}).parent
     rehearsal = Rehearsal(args, config, work)
     print(f"rehearse {args.stack} (phase {config.phase}: {routing.self_hosted_percent:g} % self-hosted, shadow "
           f"{routing.shadow_percent:g} %, reverse check {routing.reverse_check_percent:g} %, fallback group "
@@ -344,8 +352,8 @@ def rehearse(args: argparse.Namespace) -> int:
         rehearsal.critical()
         rehearsal.vllm_failing()
         rehearsal.kill_switch()
-        rehearsal.promote_check(gate_dir, split_start, split_end, minimums)
-    except (RuntimeError, OSError) as err:  # a process that would not start or answer: its log says why
+        rehearsal.promote_check(gate_dir, split_start, split_end, expected)
+    except (RuntimeError, OSError, PrometheusError) as err:  # a process that would not start or answer: its log says why
         rehearsal.checks.append(Check(False, f"the rehearsal stopped: {err}"))
         print(f"rehearse: {err}", file=sys.stderr)
     finally:

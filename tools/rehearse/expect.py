@@ -11,6 +11,8 @@ from tools.promote_check.criteria import Routing
 # A check fails only when the count is this unlikely under the configured share (each side): a rehearsal of a
 # correctly configured phase fails about once in 5,000 runs by chance, a wrong share fails at once.
 TAIL = 1e-4
+# Fewer samples than this (expected) and the rehearsal does not ask the gate to judge a criterion.
+FEWEST_TO_JUDGE = 12
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,24 @@ class Expected:
         pairs = openai * routing.shadow_percent / 100 + hosted * routing.reverse_check_percent / 100
         return cls(requests, hosted, openai, pairs)
 
+    @property
+    def out_of_reach(self) -> int:
+        """A sample minimum the rehearsal's traffic never reaches."""
+        return self.requests + 1
+
     def gate_minimums(self, routing: Routing) -> dict[str, int]:
-        """promotion.minSamples sized to the rehearsal: a quarter of what each criterion should get, or 0 (judged
-        when there, never required) where the traffic is too small to promise any."""
+        """promotion.minSamples sized to the rehearsal: a quarter of what each criterion should get. Where the phase's
+        shares promise fewer than FEWEST_TO_JUDGE, the minimum is out of reach: a handful of samples would decide by
+        chance, so the gate answers "too few samples" there, as it would on a quiet day."""
         def quarter(expected: float) -> int:
-            return int(expected // 4) if expected >= 12 else 0
+            return int(expected // 4) if expected >= FEWEST_TO_JUDGE else self.out_of_reach
 
         evidence = routing.self_hosted_evidence
         replays = self.openai * routing.shadow_percent / 100
-        vllm = self.self_hosted if evidence == "router" else replays if evidence == "shadow" else math.inf
-        openai = self.openai if routing.self_hosted_percent < 100 else math.inf
+        vllm = {"router": self.self_hosted, "shadow": replays}.get(evidence or "")
+        openai = self.openai if routing.self_hosted_percent < 100 else None
         return {
-            "requests": quarter(min(vllm, openai, self.requests)),
-            "latency": quarter(vllm * self.streamed_share) if evidence else 0,
+            "requests": quarter(min(n for n in (vllm, openai, self.requests) if n is not None)),
+            "latency": quarter(vllm * self.streamed_share) if vllm is not None else self.out_of_reach,
             "shadowPairs": quarter(self.shadow_pairs),
         }
