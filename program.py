@@ -17,21 +17,32 @@ from infra.cost_alarms import CostAlarms, CostAlarmsArgs
 from infra.karpenter import GpuNodePools, GpuNodePoolsArgs, Karpenter, KarpenterArgs
 from infra.model_weights import ModelWeights, ModelWeightsArgs
 from infra.network import Network, NetworkArgs, Zone
+from infra.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from infra.router_store import RouterStore, RouterStoreArgs
 from infra.shadow_samples import ShadowSamples, ShadowSamplesArgs
 from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
-from tools.cost.model import monthly_budget_usd
+from tools.cost.live_prices import gpu_node_hourly_prices
+from tools.cost.model import monthly_budget_usd, openai_bill
 from workloads.autoscaling import Keda, KedaArgs
-from workloads.edge import BackendRef, Edge, EdgeArgs
+from workloads.edge import BackendRef, Edge, EdgeArgs, PublicService
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
 from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
 from workloads.monitoring import NAMESPACE as MONITORING_NAMESPACE
-from workloads.monitoring import PROMETHEUS_URL, Monitoring, MonitoringArgs
+from workloads.monitoring import PROMETHEUS_URL, STORAGE_CLASS, Monitoring, MonitoringArgs
+from workloads.observability.alerting import SERVICE_ACCOUNT as ALERTMANAGER_SERVICE_ACCOUNT
+from workloads.observability.alerting import AlertingArgs
+from workloads.observability.component import Observability, ObservabilityArgs
+from workloads.observability.grafana import SERVICE_NAME as GRAFANA_SERVICE
+from workloads.observability.grafana import SERVICE_PORT as GRAFANA_PORT
+from workloads.observability.grafana import GrafanaArgs, dashboard_documents
+from workloads.observability.logs import LOKI_URL
+from workloads.observability.logs import NAMESPACE as LOGGING_NAMESPACE
+from workloads.observability.rules import RuleParameters
 from workloads.router import Router, RouterArgs, RouterRedis, RouterSampleStore
 from workloads.router.deployment import NAME as ROUTER_SERVICE_ACCOUNT
-from workloads.router.routing import hooks_settings, litellm_config
+from workloads.router.routing import FALLBACK_ID_SUFFIX, fallback_deployment_ids, hooks_settings, litellm_config
 from workloads.serving import (
     ServingNamespace,
     ServingNamespaceArgs,
@@ -178,6 +189,12 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         # and can terminate their nodes.
         opts=pulumi.ResourceOptions(depends_on=[karpenter]),
     )
+    # Alertmanager pages through the alarms' topic; the topic and its key name this role, so it comes first.
+    alert_publisher = PodIdentityRole(
+        "alertmanager",
+        PodIdentityRoleArgs(cluster_name=cluster.name, namespace=MONITORING_NAMESPACE, service_account=ALERTMANAGER_SERVICE_ACCOUNT),
+        opts=on_aws,
+    )
     alarms = CostAlarms(
         "cost-alarms",
         CostAlarmsArgs(
@@ -188,16 +205,28 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             forecast_thresholds_percent=list(cfg.budget.forecast_thresholds_percent),
             emails=list(cfg.budget.notification_emails),
             anomaly_threshold_usd=cfg.budget.anomaly_threshold_usd,
+            region=cfg.region,
+            alert_publisher_role_arn=alert_publisher.role_arn,
+            alert_publisher_role_name=alert_publisher.role_name,
         ),
         opts=on_aws,
     )
 
+    observability = cfg.observability
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR,
-                       retention=cfg.observability.prometheus_retention, storage_gib=cfg.observability.prometheus_storage_gib,
-                       cost_tags=tags),
-        opts=pulumi.ResourceOptions(depends_on=[karpenter, cluster_services]),
+        MonitoringArgs(
+            k8s_provider=k8s_provider, system_node_selector=SYSTEM_NODE_SELECTOR,
+            retention=observability.prometheus_retention, storage_gib=observability.prometheus_storage_gib,
+            cost_tags=tags,
+            grafana=GrafanaArgs(
+                admin_password=cfg.grafana_admin_password.get_secret_value(), storage_gib=observability.grafana.storage_gib,
+                storage_class=STORAGE_CLASS, loki_url=LOKI_URL, public_hostname=observability.grafana.hostname,
+            ),
+            alerting=AlertingArgs(topic_arn=alarms.topic_arn, region=cfg.region),
+        ),
+        # Alertmanager starts with its Pod Identity association and its permission to publish in place.
+        opts=pulumi.ResourceOptions(depends_on=[karpenter, cluster_services, alert_publisher, alarms]),
     )
     GpuOperator(
         "gpu-operator",
@@ -225,6 +254,19 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             # Only the router's namespace, not its pods: the edge comes up while the router's database is still
             # being created.
             backend_namespaces=(router.namespace_resource,),
+            grafana=PublicService(
+                observability.grafana.hostname, BackendRef(GRAFANA_SERVICE, MONITORING_NAMESPACE, GRAFANA_PORT)
+            ) if observability.grafana.hostname else None,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[karpenter, monitoring.release]),
+    )
+
+    Observability(
+        "observability",
+        ObservabilityArgs(
+            k8s_provider=k8s_provider, cluster_name=cluster.name, cluster_label=cfg.cluster_name, region=cfg.region,
+            system_node_selector=SYSTEM_NODE_SELECTOR, loki=observability.loki,
+            rules=rule_parameters(cfg), dashboards=dashboard_documents(),
         ),
         opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[karpenter, monitoring.release]),
     )
@@ -238,6 +280,50 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
         "alertsTopicArn": alarms.topic_arn,
         "phase": cfg.phase,
     }
+
+
+def openai_monthly_budget_usd(cfg: StackConfig) -> float | None:
+    """What the phase sets aside for OpenAI a month: config, else the cost model's OpenAI bill for the phase's load
+    plus the budget's headroom; None where OpenAI answers nothing."""
+    alerts = cfg.observability.alerts
+    if alerts.openai_monthly_budget_usd is not None:
+        return alerts.openai_monthly_budget_usd
+    bill = openai_bill(cfg).monthly_usd
+    return round(bill * (1 + cfg.budget.headroom_percent / 100), 2) if bill > 0 else None
+
+
+def rule_parameters(cfg: StackConfig) -> RuleParameters:
+    alerts = cfg.observability.alerts
+    fallback_ids = fallback_deployment_ids(litellm_config(cfg.traffic, cfg.serving, use_redis=False))
+    return RuleParameters(
+        runbook_url=cfg.observability.runbook_url,
+        p99_latency_ms=alerts.p99_latency_ms,
+        ttft_p95_ms=alerts.ttft_p95_ms,
+        error_rate_percent=alerts.error_rate_percent,
+        queue_depth=alerts.queue_depth,
+        kv_cache_usage_percent=alerts.kv_cache_usage_percent,
+        preemptions_per_ten_minutes=alerts.preemptions_per_ten_minutes,
+        fallback_rate_percent=alerts.fallback_rate_percent,
+        gpu_utilization_floor_percent=alerts.gpu_utilization_floor_percent,
+        gpu_idle_window=alerts.gpu_idle_window,
+        gpu_pod_pending_minutes=alerts.gpu_pod_pending_minutes,
+        spot_interruptions_per_hour=alerts.spot_interruptions_per_hour,
+        storage_free_percent=alerts.storage_free_percent,
+        certificate_expiry_days=alerts.certificate_expiry_days,
+        prometheus_retention=cfg.observability.prometheus_retention,
+        serving_namespace=SERVING_NAMESPACE,
+        vllm_deployment=Vllm.deployment_name,
+        storage_namespaces=(MONITORING_NAMESPACE, LOGGING_NAMESPACE),
+        vllm_min_replicas=cfg.serving.replicas.min or None,
+        min_requests_per_second=alerts.min_requests_per_second,
+        fallback_model_id_pattern=f".+{FALLBACK_ID_SUFFIX}" if fallback_ids else None,
+        router_shares_state=True if cfg.traffic.router.replicas > 1 else None,
+        openai_monthly_budget_usd=openai_monthly_budget_usd(cfg),
+        gpu_node_hourly_prices=tuple(
+            (instance_type, capacity_type, price)
+            for (instance_type, capacity_type), price in gpu_node_hourly_prices(cfg).items()
+        ),
+    )
 
 
 def build_serving(

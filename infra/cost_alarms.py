@@ -1,4 +1,5 @@
-"""Budget and anomaly alarms: an encrypted SNS topic, an AWS Budget on the stack's tag, Cost Anomaly Detection."""
+"""The stack's alerts topic (SNS, encrypted), an AWS Budget on the stack's tag and Cost Anomaly Detection that
+publish to it, and the publish permission of Alertmanager's role."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ class CostAlarmsArgs:
     forecast_thresholds_percent: list[int]
     emails: list[str]
     anomaly_threshold_usd: float
+    region: str
+    # Alertmanager pages through the same topic: its role (Pod Identity) may publish, and encrypt with the key.
+    alert_publisher_role_arn: pulumi.Input[str]
+    alert_publisher_role_name: pulumi.Input[str]
 
 
 class CostAlarms(pulumi.ComponentResource):
@@ -36,14 +41,26 @@ class CostAlarms(pulumi.ComponentResource):
             f"{name}-topic",
             description=f"Encrypts llm-platform {args.stack} cost alerts",
             enable_key_rotation=True,
-            policy=load_policy("alerts-key.json", Partition=partition.partition, AccountId=caller.account_id),
+            policy=load_policy(
+                "alerts-key.json", Partition=partition.partition, AccountId=caller.account_id, Region=args.region,
+                PublisherRoleArn=args.alert_publisher_role_arn,
+            ),
             opts=child,
         )
         topic = aws.sns.Topic(f"{name}-alerts", kms_master_key_id=key.arn, opts=child)
         aws.sns.TopicPolicy(
             f"{name}-alerts",
             arn=topic.arn,
-            policy=load_policy("alerts-topic.json", TopicArn=topic.arn, AccountId=caller.account_id),
+            policy=load_policy(
+                "alerts-topic.json", TopicArn=topic.arn, AccountId=caller.account_id,
+                PublisherRoleArn=args.alert_publisher_role_arn,
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-alert-publisher",
+            role=args.alert_publisher_role_name,
+            policy=load_policy("alerts-publish.json", TopicArn=topic.arn, KeyArn=key.arn, Region=args.region),
             opts=child,
         )
         for index, email in enumerate(args.emails):

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .buckets import abort_incomplete_uploads, private_bucket
 from .pod_identity import PodIdentityRole, PodIdentityRoleArgs, load_policy
-from .private_bucket import abort_incomplete_uploads, private_bucket
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,11 @@ class ModelWeights(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelWeightsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:ModelWeights", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bucket = private_bucket(name, [abort_incomplete_uploads(args.abort_incomplete_uploads_after_days)], child)
+        # A cache of public (or licensed) weights that the Job refills: `pulumi destroy` may empty it, rather than
+        # stop on a 15 GB bucket that is not empty.
+        bucket = private_bucket(
+            name, self, [abort_incomplete_uploads(args.abort_incomplete_uploads_after_days)], force_destroy=True
+        )
 
         # vLLM only reads; the sync Job also writes. Each gets its own role through Pod Identity.
         for role, service_account, policy in (

@@ -53,6 +53,7 @@ class PodIdentityRoleArgs:
 
 class PodIdentityRole(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:PodIdentityRole", name, None, opts)
@@ -72,4 +73,5 @@ class PodIdentityRole(pulumi.ComponentResource):
                 opts=child,
             )
         self.role_arn = role.arn
+        self.role_name = role.name
         self.register_outputs({"roleArn": self.role_arn})

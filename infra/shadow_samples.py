@@ -1,6 +1,6 @@
 """Where the router's shadow evaluation keeps sampled pairs for human review (traffic.shadow.sampleStore).
 
-A private bucket of this stack; objects under the prefix expire after ``expire_days``. The router's service account
+A private bucket of this stack (it holds nothing else); objects expire after ``expire_days``. The router's service account
 may only put objects there (EKS Pod Identity): reading the pairs back is for people with their own access.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
+from .buckets import abort_incomplete_uploads, expire_objects, private_bucket
 from .pod_identity import PodIdentityRole, PodIdentityRoleArgs, load_policy
-from .private_bucket import abort_incomplete_uploads, private_bucket
 
 PREFIX = "shadow-samples"
 
@@ -32,13 +31,8 @@ class ShadowSamples(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShadowSamplesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-platform:infra:ShadowSamples", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        expire = aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="expire-shadow-samples",
-            status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{PREFIX}/"),
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_days),
-        )
-        bucket = private_bucket(name, [expire, abort_incomplete_uploads(1)], child)
+        # Reviewed pairs cannot be recreated, so `pulumi destroy` does not empty the bucket; they expire anyway.
+        bucket = private_bucket(name, self, [expire_objects(args.expire_days), abort_incomplete_uploads(1)])
         writer = PodIdentityRole(
             f"{name}-writer",
             PodIdentityRoleArgs(

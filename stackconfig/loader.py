@@ -22,11 +22,10 @@ import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from .errors import ConfigError, CrossSectionError
-from .model import StackConfig
+from .model import SECRET_PLACEHOLDER, StackConfig
 
 NAMESPACE = "llm-platform"
 STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-SECRET_PLACEHOLDER = "[secret]"
 # Config namespaces that belong to providers or the engine: allowed, not ours to check.
 FOREIGN_NAMESPACES = ("aws", "kubernetes", "pulumi", "eks")
 

@@ -20,6 +20,10 @@ from .regions import AWS_REGIONS, zone_id_prefix
 from .versions import SUPPORTED_CLUSTER_VERSIONS
 
 DURATION = r"^([0-9]+(s|m|h))+$|^Never$"
+HOSTNAME = r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+# What a `secure:` value becomes where it cannot be decrypted (the offline plan): stands for the secret.
+SECRET_PLACEHOLDER = "[secret]"
+GRAFANA_PASSWORD_MIN_LENGTH = 16
 # Private subnets take one eighth of the VPC per zone slot (see infra/network.py); the last eighth holds the public ones.
 SUBNET_SLOTS = 7
 
@@ -395,6 +399,13 @@ class CostModelConfig(Section):
 
 # --- Promotion gate (tools/promote_check) --------------------------------------
 
+# The migration plan's serving objectives: the alerts page on them (observability.alerts), the promotion gate
+# requires them (promotion); each side may set its own.
+OBJECTIVE_TTFT_P95_MS = 500
+OBJECTIVE_LATENCY_P99_MS = 1000
+OBJECTIVE_ERROR_RATE_PERCENT = 1.0
+OBJECTIVE_FALLBACK_RATE_PERCENT = 5.0
+
 PROMETHEUS_DURATION = r"^[1-9][0-9]*(s|m|h|d|w)$"
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -426,13 +437,13 @@ class PromotionConfig(Section):
                     "than the time since the last change, and long enough to include the daily peak.",
     )
     max_error_rate_percent: float = Field(
-        1.0, ge=0, le=100,
+        OBJECTIVE_ERROR_RATE_PERCENT, ge=0, le=100,
         description="Failed requests per backend (self-hosted, OpenAI: every attempt, retries included) and client-visible 5xx.",
     )
-    max_ttft_p95_ms: int = Field(500, ge=1, le=600000, description="Self-hosted time to first token, p95 (streamed answers).")
-    max_latency_p99_ms: int = Field(1000, ge=1, le=3600000, description="Self-hosted end-to-end latency, p99.")
+    max_ttft_p95_ms: int = Field(OBJECTIVE_TTFT_P95_MS, ge=1, le=600000, description="Self-hosted time to first token, p95 (streamed answers).")
+    max_latency_p99_ms: int = Field(OBJECTIVE_LATENCY_P99_MS, ge=1, le=3600000, description="Self-hosted end-to-end latency, p99.")
     max_fallback_rate_percent: float = Field(
-        5.0, ge=0, le=100, description="Answers that came from the OpenAI fallback group (vLLM failing, timing out or not ready).",
+        OBJECTIVE_FALLBACK_RATE_PERCENT, ge=0, le=100, description="Answers that came from the OpenAI fallback group (vLLM failing, timing out or not ready).",
     )
     min_agreement_median: float = Field(
         0.35, ge=0, le=1,
@@ -642,7 +653,7 @@ class TlsConfig(Section):
 
 
 class EdgeConfig(Section):
-    hostname: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", description="Public host name of the API.")
+    hostname: str = Field(pattern=HOSTNAME, description="Public host name of the API.")
     tls: TlsConfig = Field(default_factory=TlsConfig)
     max_body_size: str = Field("10m", pattern=r"^\d{1,4}(k|m)?$", description="Largest request body (NGINX size).")
     read_timeout: str = Field("600s", pattern=r"^[0-9]{1,4}(ms|s|m|h)?$", description="Upstream read timeout (NGINX: between two reads): long enough for streamed (SSE) answers and for the fallback to answer.")
@@ -836,9 +847,78 @@ class TrafficConfig(Section):
         return reverse.percent if reverse.enabled and not self.kill_switch else 0.0
 
 
+class GrafanaConfig(Section):
+    storage_gib: int = Field(10, ge=1, le=200, description="Grafana's volume (users, annotations, UI state; dashboards are provisioned).")
+    hostname: Optional[str] = Field(
+        None, pattern=HOSTNAME,
+        description="Serve Grafana through the edge on this host name (HTTPS, Grafana's own login, no anonymous access). "
+                    "Unset: reachable inside the cluster only (kubectl port-forward).",
+    )
+
+
+class LokiConfig(Section):
+    deployment_mode: Literal["Monolithic", "SimpleScalable"] = Field(
+        "Monolithic",
+        description="Monolithic: one Loki on a gp3 volume (dev, shadow). SimpleScalable: read, write and backend "
+                    "targets on S3 buckets this stack creates (rollout, prod).",
+    )
+    retention_days: int = Field(14, ge=1, le=3650, description="Loki's compactor deletes log lines older than this.")
+    bucket_expiration_days: int = Field(
+        30, ge=2, le=3660,
+        description="SimpleScalable: S3 lifecycle expiry of the log objects, a backstop behind retentionDays (must be longer).",
+    )
+    storage_gib: int = Field(20, ge=5, le=2000, description="Monolithic: the log volume; SimpleScalable: each write and backend volume (WAL, cache).")
+    replicas: int = Field(3, ge=3, le=30, description="SimpleScalable: pods per target (read, write, backend); 3 or more for replication factor 3.")
+
+    @model_validator(mode="after")
+    def _expiry_after_retention(self) -> "LokiConfig":
+        if self.bucket_expiration_days <= self.retention_days:
+            raise ValueError(
+                f"bucketExpirationDays ({self.bucket_expiration_days}) is not longer than retentionDays ({self.retention_days}); "
+                "allowed: more days than retentionDays, so S3 never deletes what Loki still keeps"
+            )
+        return self
+
+
+class AlertsConfig(Section):
+    """Alert thresholds; the defaults are the migration plan's."""
+
+    p99_latency_ms: int = Field(OBJECTIVE_LATENCY_P99_MS, ge=50, le=600000, description="vLLM end-to-end request latency, p99 over 5 minutes.")
+    ttft_p95_ms: int = Field(OBJECTIVE_TTFT_P95_MS, ge=10, le=600000, description="vLLM time to first token, p95 over 5 minutes.")
+    error_rate_percent: float = Field(OBJECTIVE_ERROR_RATE_PERCENT, gt=0, le=100, description="Share of router requests answered with a 5xx, over 5 minutes.")
+    min_requests_per_second: Optional[float] = Field(
+        None, gt=0,
+        description="Throughput floor: fewer successful router answers per second than this for 15 minutes pages. "
+                    "Set it where the phase serves users; unset: no floor.",
+    )
+    queue_depth: int = Field(500, ge=1, description="Requests waiting in vLLM, summed over replicas, for 5 minutes.")
+    gpu_utilization_floor_percent: int = Field(50, ge=1, le=100, description="Average GPU utilisation below this over gpuIdleWindow: paying for idle GPUs.")
+    gpu_idle_window: str = Field("6h", pattern=r"^[0-9]+h$", description="The long window of the GPU utilisation floor.")
+    kv_cache_usage_percent: int = Field(95, ge=50, le=100, description="vLLM KV-cache usage, for 10 minutes.")
+    preemptions_per_ten_minutes: int = Field(10, ge=1, description="vLLM preemptions in 10 minutes (KV cache too small for the load).")
+    fallback_rate_percent: float = Field(OBJECTIVE_FALLBACK_RATE_PERCENT, gt=0, le=100, description="Share of router answers that came from the OpenAI fallback, over 15 minutes.")
+    gpu_pod_pending_minutes: int = Field(10, ge=1, le=240, description="A GPU pod pending this long: no capacity or quota.")
+    spot_interruptions_per_hour: int = Field(1, ge=1, description="Spot interruption warnings received in an hour.")
+    openai_monthly_budget_usd: Optional[float] = Field(
+        None, gt=0,
+        description="OpenAI spend a month above which the projected spend alerts. Unset: the cost model's OpenAI bill "
+                    "for the phase's load plus budget.headroomPercent; no alert where OpenAI answers nothing.",
+    )
+    storage_free_percent: int = Field(15, ge=1, le=90, description="Free space left on Prometheus, Alertmanager, Grafana and Loki volumes.")
+    certificate_expiry_days: int = Field(14, ge=1, le=60, description="Days before a cert-manager certificate expires.")
+
+
 class ObservabilityConfig(Section):
     prometheus_retention: str = Field("15d", pattern=r"^[0-9]+(h|d|w)$")
     prometheus_storage_gib: int = Field(50, ge=10, le=2000)
+    runbook_url: str = Field(
+        "https://git.example.com/platform/llm-platform/blob/main/docs/runbook.md",
+        pattern=r"^https://[^\s#]+$",
+        description="Where the team reads docs/runbook.md (your repository); every alert links to its section there.",
+    )
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
+    loki: LokiConfig = Field(default_factory=LokiConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
 
 # --- The whole stack --------------------------------------------------------
@@ -867,6 +947,16 @@ class StackConfig(Section):
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
     router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
     hf_token: Optional[SecretStr] = Field(None, description="Hugging Face token, for gated models.")
+    grafana_admin_password: SecretStr = Field(description="Grafana's admin password (user admin); 16 characters or more.")
+
+    @field_validator("grafana_admin_password")
+    @classmethod
+    def _grafana_password(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret != SECRET_PLACEHOLDER and len(secret) < GRAFANA_PASSWORD_MIN_LENGTH:
+            # The length only: the value itself is never echoed.
+            raise ValueError(f"has {len(secret)} characters; allowed: {GRAFANA_PASSWORD_MIN_LENGTH} or more (Grafana may be reachable through the edge)")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -887,6 +977,12 @@ class StackConfig(Section):
         if serves_users and self.traffic.router.replicas < 2:
             raise CrossSectionError("llm-platform:traffic.router.replicas", f"is {self.traffic.router.replicas} in phase {self.phase}; allowed: at least 2")
         self._shadow_share_fits_the_phase()
+        grafana_host = self.observability.grafana.hostname
+        if grafana_host is not None and grafana_host == self.traffic.edge.hostname:
+            raise CrossSectionError(
+                "llm-platform:observability.grafana.hostname",
+                f"is the API's host name ({grafana_host}); allowed: a name of its own, e.g. grafana.<your domain>",
+            )
         prefix = zone_id_prefix(self.region)
         for zone_id in self.network.zone_ids or []:
             if not zone_id.startswith(prefix + "-"):
@@ -921,6 +1017,20 @@ class StackConfig(Section):
                 )
         return self
 
+    def _shadow_share_fits_the_phase(self) -> None:
+        share, (low, high) = self.traffic.shadow.percent, SHADOW_PHASE_PERCENT
+        if self.phase == "shadow" and not low <= share <= high:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.percent",
+                f"is {share:g} in phase shadow; allowed: {low:g} to {high:g} (the migration plan's shadow share)",
+            )
+        if self.phase in ("rollout", "prod") and share > SHADOW_PERCENT_WHILE_SERVING:
+            raise CrossSectionError(
+                "llm-platform:traffic.shadow.percent",
+                f"is {share:g} in phase {self.phase}; allowed: at most {SHADOW_PERCENT_WHILE_SERVING:g} "
+                "(the GPUs serve users first)",
+            )
+
     @model_validator(mode="after")
     def _load_fits_context(self) -> "StackConfig":
         tokens = self.load.input_tokens_per_request + self.load.output_tokens_per_request
@@ -942,20 +1052,6 @@ class StackConfig(Section):
                 "the start of it; allowed: a window within the retention",
             )
         return self
-
-    def _shadow_share_fits_the_phase(self) -> None:
-        share, (low, high) = self.traffic.shadow.percent, SHADOW_PHASE_PERCENT
-        if self.phase == "shadow" and not low <= share <= high:
-            raise CrossSectionError(
-                "llm-platform:traffic.shadow.percent",
-                f"is {share:g} in phase shadow; allowed: {low:g} to {high:g} (the migration plan's shadow share)",
-            )
-        if self.phase in ("rollout", "prod") and share > SHADOW_PERCENT_WHILE_SERVING:
-            raise CrossSectionError(
-                "llm-platform:traffic.shadow.percent",
-                f"is {share:g} in phase {self.phase}; allowed: at most {SHADOW_PERCENT_WHILE_SERVING:g} "
-                "(the GPUs serve users first)",
-            )
 
     @property
     def cluster_name(self) -> str:

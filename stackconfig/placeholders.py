@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,7 +30,8 @@ def _why(value: str) -> str | None:
         return "an example id"
     if _ACCOUNT.search(value):
         return "an example account id"
-    if _DOMAIN.search(value.lower()):
+    host = urlsplit(value).hostname if value.startswith("https://") else None
+    if _DOMAIN.search((host or value).lower()):
         return "an example domain"
     try:
         network = ipaddress.ip_network(value, strict=False)

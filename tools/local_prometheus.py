@@ -1,6 +1,7 @@
-"""A Prometheus of its own on 127.0.0.1, for `make rehearse` and the promotion gate's tests: Debian's `prometheus`
-package (2.42 on bookworm; `make prometheus` installs it), started with a config and storage in a work directory,
-listening on loopback only, stopped by process id. Standard library only, like tools.local_router.
+"""A Prometheus of its own on 127.0.0.1, for `make rehearse` and the promotion gate's tests: the binary of Debian's
+`prometheus` package (2.42 on bookworm), which tools/install_prom_tools.sh unpacks into .tools/bin without installing
+the package (so no packaged service ever listens on 0.0.0.0:9090), started with a config and storage in a work
+directory, listening on loopback only, stopped by process id. Standard library only, like tools.local_router.
 
 Scrape targets live in a file_sd file (``targets.json``) that ``set_targets`` rewrites; Prometheus notices the
 change within a second, so targets started later (a second router) are scraped without a restart.
@@ -14,9 +15,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .local_router import LOOPBACK, Process, free_port, spawn, stop, wait_for
+from .local_router import LOOPBACK, ROOT, Process, free_port, spawn, stop, wait_for
 
 TARGETS_FILE = "targets.json"
+TOOLS_DIR = ".tools/bin"
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,10 @@ class Target:
 
 
 def binary(name: str) -> str:
-    found = shutil.which(name)
+    """``name`` from PATH, else from .tools/bin (make rehearse and make test-promote put it there)."""
+    found = shutil.which(name) or shutil.which(name, path=str(ROOT / TOOLS_DIR))
     if found is None:
-        raise FileNotFoundError(f"{name} is not installed: run `make prometheus` (Debian's prometheus package)")
+        raise FileNotFoundError(f"{name} is missing: run `make test-promote` or tools/install_prom_tools.sh {TOOLS_DIR}")
     return found
 
 

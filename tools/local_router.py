@@ -94,8 +94,9 @@ class LocalRouter:
 
 def start_router(files: dict[str, str], work_dir: Path, edit: Callable[[dict], None] | None = None,
                  vllm: dict[str, Any] | None = None, openai: dict[str, Any] | None = None, vllm_running: bool = True,
-                 litellm: str | None = None) -> LocalRouter:
-    """Fakes for OpenAI and (unless ``vllm_running`` is False) vLLM, then the proxy on the rendered files."""
+                 litellm: str | None = None, proxy_env: dict[str, str] | None = None) -> LocalRouter:
+    """Fakes for OpenAI and (unless ``vllm_running`` is False) vLLM, then the proxy on the rendered files;
+    ``proxy_env`` adds to the proxy's environment (what the router Deployment would set)."""
     config = write_router_dir(files, work_dir, edit)
     router = LocalRouter(work_dir=work_dir, vllm_port=free_port())
     try:
@@ -103,7 +104,7 @@ def start_router(files: dict[str, str], work_dir: Path, edit: Callable[[dict], N
         if vllm_running:
             router.start_vllm(**(vllm or {}))
         router.proxy = start_proxy(config, work_dir, f"http://{LOOPBACK}:{router.vllm_port}/v1",
-                                   f"{router.backends['openai'].url}/v1", litellm=litellm)
+                                   f"{router.backends['openai'].url}/v1", litellm=litellm, extra_env=proxy_env)
     except BaseException:
         router.stop()
         raise
@@ -182,12 +183,12 @@ def stop(process: Process) -> None:
 
 
 def chat(proxy_url: str, model: str, content: str, key: str = MASTER_KEY, stream: bool = False,
-         timeout: float = 60, **extra: Any) -> tuple[int, dict | str, float]:
+         timeout: float = 60, headers: dict[str, str] | None = None, **extra: Any) -> tuple[int, dict | str, float]:
     """One chat completion through the proxy: (HTTP status, JSON body or streamed text, seconds taken)."""
     body = {"model": model, "messages": [{"role": "user", "content": content}], "stream": stream, **extra}
     request = urllib.request.Request(
         f"{proxy_url}/v1/chat/completions", data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", **(headers or {})},
     )
     started = time.perf_counter()
     try:

@@ -1,4 +1,4 @@
-"""Offline plan: `python -m tools.plan --stack dev`.
+"""Offline plan: `python -m tools.plan --stack dev` (or `--stack all`: every stack in one process).
 
 Runs the real program for ``Pulumi.<stack>.yaml`` in-process under mocks, with
 no network, no AWS credentials and no Pulumi CLI. Prints a resource tree like
@@ -17,7 +17,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from stackconfig import ConfigError, StackConfig, from_stack_file
+from stackconfig import ConfigError, StackConfig, from_stack_file, known_stacks
 
 from . import artifacts, policy
 from .cost import report as cost_report
@@ -117,13 +117,33 @@ def run(stack: str, out_root: Path, quiet: bool = False, stacks_dir: Path | None
     return 1 if mandatory_failures else 0
 
 
+def run_all(out_root: Path, quiet: bool = False, stacks_dir: Path | None = None) -> int:
+    """Every stack in one process: the imports are paid once. Exit status: the worst of the stacks' (2 > 1 > 0)."""
+    statuses = {}
+    for stack in known_stacks(stacks_dir):
+        began = time.perf_counter()
+        statuses[stack] = run(stack, out_root, quiet=True, stacks_dir=stacks_dir)
+        if not quiet:
+            print(f"{stack:<10} {OUTCOMES[statuses[stack]]:<28} {time.perf_counter() - began:5.2f}s  files in {out_root / stack}")
+    worst = max(statuses.values(), key=lambda status: SEVERITY[status], default=0)
+    if not quiet:
+        print(f"{len(statuses)} stacks planned; `make plan STACK=<name>` prints one in full")
+    return worst
+
+
+OUTCOMES = {0: "planned", 1: "planned, mandatory policy failed", 2: "invalid config (see above)"}
+SEVERITY = {0: 0, 1: 1, 2: 2}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _ArgumentParser(prog="python -m tools.plan", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", default="dev", help="stack to plan (Pulumi.<stack>.yaml); default dev")
+    parser.add_argument("--stack", default="dev", help="stack to plan (Pulumi.<stack>.yaml), or all; default dev")
     parser.add_argument("--out", default="build/plan", type=Path, help="output root; default build/plan")
     parser.add_argument("--stacks-dir", type=Path, help="folder holding Pulumi.<stack>.yaml; default the project")
     parser.add_argument("--quiet", action="store_true", help="write the files, print nothing")
     args = parser.parse_args(argv)
+    if args.stack == "all":
+        return run_all(args.out, quiet=args.quiet, stacks_dir=args.stacks_dir)
     return run(args.stack, args.out, quiet=args.quiet, stacks_dir=args.stacks_dir)
 
 

@@ -77,7 +77,7 @@ class _RecordingMonitor(runtime_mocks.MockMonitor):
                 inputs=redact(inputs),
                 provider=request.provider,
                 ignore_changes=tuple(request.ignoreChanges),
-                dependencies=tuple(dict.fromkeys(request.dependencies)),
+                dependencies=tuple(sorted(set(request.dependencies))),  # the SDK sends a set: keep files stable
                 custom=request.custom,
                 remote=request.remote,
                 custom_timeouts={
@@ -98,7 +98,7 @@ class _RecordingMonitor(runtime_mocks.MockMonitor):
                     inputs=redact(state),
                     # The component hands its providers down to what it builds.
                     provider=request.providers.get(child_type.split(":")[0], ""),
-                    dependencies=tuple(dict.fromkeys(request.dependencies)),
+                    dependencies=tuple(sorted(set(request.dependencies))),  # the SDK sends a set: keep files stable
                 )
             )
 

@@ -37,6 +37,7 @@ def code_pins() -> dict[str, str]:
     from stackconfig.model import KarpenterConfig, RouterConfig, ServingConfig, WeightsSyncConfig
     from workloads import autoscaling, gpu_operator, monitoring
     from workloads.edge import cert_manager, gateway_api, load_balancer_controller, nginx_gateway
+    from workloads.observability import logs
 
     return {
         "karpenter": KarpenterConfig.model_fields["version"].default,
@@ -49,6 +50,8 @@ def code_pins() -> dict[str, str]:
         "cert-manager": cert_manager.CHART_VERSION,
         "keda": autoscaling.CHART_VERSION,
         "kube-prometheus-stack": monitoring.CHART_VERSION,
+        "loki": logs.LOKI_CHART_VERSION,
+        "alloy": logs.ALLOY_CHART_VERSION,
         "litellm": _tag(RouterConfig.model_fields["image"].default),
         "weights-sync-image": _tag(WeightsSyncConfig.model_fields["image"].default),
         "postgres": router_store.POSTGRES_VERSION,

@@ -1,4 +1,5 @@
-"""The cluster's one Prometheus: kube-prometheus-stack, and the encrypted gp3 StorageClass its volume uses."""
+"""The cluster's one Prometheus, Alertmanager and Grafana: kube-prometheus-stack, and the encrypted gp3 StorageClass
+their volumes use."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from .observability.alerting import AlertingArgs, alertmanager_values
+from .observability.grafana import GrafanaArgs, admin_secret, grafana_values
 
 CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 CHART_VERSION = "88.5.3"
@@ -26,6 +30,8 @@ class MonitoringArgs:
     system_node_selector: dict[str, str]
     retention: str  # Prometheus duration, e.g. "15d"
     storage_gib: int
+    grafana: GrafanaArgs
+    alerting: AlertingArgs
     # Volumes the EBS CSI driver creates bill like any other; the provider's default tags never reach them.
     cost_tags: dict[str, str] = field(default_factory=dict)
 
@@ -55,6 +61,9 @@ class Monitoring(pulumi.ComponentResource):
         # Declared, not left to Helm: on `pulumi destroy` its deletion waits until Prometheus's volume claim is
         # gone, while the EBS CSI driver (which this component waits for) is still there to delete the volume.
         namespace = k8s.core.v1.Namespace(f"{name}-ns", metadata={"name": NAMESPACE}, opts=k8s_opts)
+        grafana_admin = admin_secret(
+            f"{name}-grafana-admin", NAMESPACE, args.grafana, pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace])
+        )
         self.release = k8s.helm.v3.Release(
             name,
             name=RELEASE_NAME,
@@ -63,7 +72,9 @@ class Monitoring(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
             namespace=NAMESPACE,
             values=monitoring_values(args),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, depends_on=[namespace, self.storage_class]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.k8s_provider, depends_on=[namespace, self.storage_class, grafana_admin]
+            ),
         )
 
         self.prometheus_url = PROMETHEUS_URL
@@ -104,13 +115,17 @@ def monitoring_values(args: MonitoringArgs) -> dict[str, Any]:
                 "nodeSelector": system,
             }
         },
-        "alertmanager": {"alertmanagerSpec": {"nodeSelector": system}},
+        "alertmanager": alertmanager_values(args.alerting, system, STORAGE_CLASS),
         "prometheusOperator": {
             "nodeSelector": system,
             "admissionWebhooks": {"patch": {"nodeSelector": system}},
         },
         "kube-state-metrics": {"nodeSelector": system},
-        # Off until the observability issue enables and configures Grafana; its admin password must then come
-        # from a Pulumi secret, not the chart's default.
-        "grafana": {"enabled": False},
+        "grafana": grafana_values(args.grafana, system),
+        # EKS runs the control plane: the scheduler, controller manager and etcd cannot be scraped, and kube-proxy
+        # serves metrics on localhost only. Scraping them would only keep their "down" alerts firing.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
     }

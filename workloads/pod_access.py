@@ -1,4 +1,4 @@
-"""How a workload is reached: ingress only from named namespaces, and a ServiceMonitor for Prometheus.
+"""How a workload is reached: ingress only from named namespaces, and a ServiceMonitor or PodMonitor for Prometheus.
 
 vLLM and the router declare both the same way; the label that the monitoring
 release selects on lives in one place (workloads/monitoring.py).
@@ -61,6 +61,32 @@ def service_monitor(
             "selector": {"matchLabels": service_labels},
             "namespaceSelector": {"matchNames": [namespace]},
             "endpoints": [{"port": port_name, "path": "/metrics", "interval": interval}],
+        },
+        opts=opts,
+    )
+
+
+def pod_monitor(
+    resource_name: str,
+    *,
+    name: str,
+    namespace: str,
+    pod_labels: dict[str, str],
+    port_name: str,
+    interval: str,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """Prometheus scrapes ``/metrics`` on the named container port of the pods matching ``pod_labels`` (for pods
+    whose metrics port is on no Service)."""
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version="monitoring.coreos.com/v1",
+        kind="PodMonitor",
+        metadata={"name": name, "namespace": namespace, "labels": dict(SCRAPE_LABELS)},
+        spec={
+            "selector": {"matchLabels": pod_labels},
+            "namespaceSelector": {"matchNames": [namespace]},
+            "podMetricsEndpoints": [{"port": port_name, "path": "/metrics", "interval": interval}],
         },
         opts=opts,
     )

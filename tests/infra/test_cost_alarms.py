@@ -26,10 +26,30 @@ def test_alerts_topic_encrypted_and_billing_may_publish(any_plan):
     topic = any_plan.one("aws:sns/topic:Topic").inputs
     assert topic["kmsMasterKeyId"].startswith("arn:aws:kms:")
     policy = json.loads(any_plan.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
-    (statement,) = policy["Statement"]
-    assert set(statement["Principal"]["Service"]) == {"budgets.amazonaws.com", "costalerts.amazonaws.com"}
+    billing = next(s for s in policy["Statement"] if s["Sid"] == "BillingServicesPublish")
+    assert set(billing["Principal"]["Service"]) == {"budgets.amazonaws.com", "costalerts.amazonaws.com"}
     subscription = any_plan.one("aws:costexplorer/anomalySubscription:AnomalySubscription").inputs
     assert subscription["frequency"] == "IMMEDIATE" and subscription["subscribers"][0]["type"] == "SNS"
+
+
+def test_alertmanager_role_may_publish_encrypted_alerts_and_nothing_else(any_plan):
+    role = any_plan.one("aws:iam/role:Role", "alertmanager")
+    association = any_plan.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "alertmanager").inputs
+    assert (association["namespace"], association["serviceAccount"]) == ("monitoring", "kube-prometheus-stack-alertmanager")
+    topic_policy = json.loads(any_plan.one("aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    (publisher,) = [s for s in topic_policy["Statement"] if s["Sid"] == "AlertmanagerPublish"]
+    assert publisher["Action"] == "SNS:Publish" and ":role/alertmanager-" in publisher["Principal"]["AWS"]
+    key_policy = json.loads(any_plan.one("aws:kms/key:Key", "cost-alarms-topic").inputs["policy"])
+    (encrypt,) = [s for s in key_policy["Statement"] if s["Sid"] == "AlertmanagerPublishEncrypted"]
+    assert set(encrypt["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert encrypt["Principal"]["AWS"] == publisher["Principal"]["AWS"]
+    assert encrypt["Condition"]["StringEquals"]["kms:ViaService"] == "sns.us-east-1.amazonaws.com"
+    grant = any_plan.one("aws:iam/rolePolicy:RolePolicy", "cost-alarms-alert-publisher")
+    assert role.urn in grant.dependencies, "the grant attaches to Alertmanager's role"
+    actions = {a for s in json.loads(grant.inputs["policy"])["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"}
+    resources = {s["Resource"] for s in json.loads(grant.inputs["policy"])["Statement"]}
+    assert all(r.startswith(("arn:aws:sns:us-east-1:", "arn:aws:kms:us-east-1:")) for r in resources), resources
 
 
 def test_email_subscriptions_from_config(plans):

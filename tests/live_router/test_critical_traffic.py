@@ -37,10 +37,12 @@ def routers(tmp_path_factory):
 
 
 def tagged_requests(url: str, key: str = local_router.MASTER_KEY) -> list[str]:
-    """Who answered critical requests, tagged each way a client can: body tags, metadata tags, streamed or not."""
+    """Who answered critical requests, tagged each way a client can: body tags, metadata tags, the x-litellm-tags
+    header, among other tags, streamed or not."""
     answered = []
     for index in range(ROUNDS):
-        for extra in ({"tags": ["critical"]}, {"metadata": {"tags": ["critical"]}}, {"tags": ["team-a", "critical"]}):
+        for extra in ({"tags": ["critical"]}, {"metadata": {"tags": ["critical"]}}, {"tags": ["team-a", "critical"]},
+                      {"headers": {"x-litellm-tags": "critical"}}):
             status, body, _ = chat(url, "gpt-4o-mini", f"critical {index}", key=key, stream=index % 2 == 0, **extra)
             assert status == 200, body
             answered.append(local_router.answered_by(body))

@@ -21,8 +21,8 @@ from tools import local_router
 from tools.local_router import backend_requests, chat, metric_sum, metrics
 
 SHARE_REQUESTS = 500
-VLLM_SECONDS = 3.0  # the unhealthy vLLM's answer time: a client that waited for a replay would take this long
-HUNG_TIMEOUT = 3  # replay timeout against the hung vLLM
+VLLM_SECONDS = 4.0  # the unhealthy vLLM's answer time: a client that waited for a replay would take this long
+HUNG_TIMEOUT = 5  # replay timeout against the hung vLLM
 UNRELATED = "Quarterly revenue rose eleven percent on strong cloud demand in the northern region."
 MEASUREMENTS = ROOT / "build" / "test-router" / "shadow.json"
 measured: dict[str, float] = {}

@@ -1,4 +1,4 @@
-"""A real Prometheus (Debian's package, `make prometheus`) on 127.0.0.1, loaded with backfilled histories.
+"""A real Prometheus (Debian's package's binary, unpacked into .tools/bin) on 127.0.0.1, loaded with backfilled histories.
 
 `make test-promote` runs these; the histories are written with promtool, Prometheus is started once for the module
 and stopped by process id at the end.

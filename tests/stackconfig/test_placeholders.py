@@ -14,6 +14,7 @@ REAL = {
     f"{NS}:budget.notificationEmails": ["oncall@llm.acme.io"],
     f"{NS}:traffic.edge.hostname": "llm.acme.io",
     f"{NS}:traffic.edge.tls": {"issuer": "acme", "acmeEmail": "oncall@llm.acme.io", "route53HostedZoneId": "Z08123456ABCDEFXYZ"},
+    f"{NS}:observability.runbookUrl": "https://git.acme.io/platform/llm-platform/blob/main/docs/runbook.md",
 }
 
 
@@ -32,6 +33,7 @@ def test_every_shipped_stack_is_refused_for_a_real_deploy(stack):
     assert f"{NS}:cluster.publicAccessCidrs[0] (203.0.113.0/24: a documentation address range)" in message
     assert f"{NS}:cluster.adminPrincipals[0] (arn:aws:iam::111122223333:role/PlatformAdmin: an example account id)" in message
     assert f"{NS}:traffic.edge.hostname" in message and f"{NS}:budget.notificationEmails[0]" in message
+    assert f"{NS}:observability.runbookUrl (https://git.example.com/" in message, "pages would link to a runbook nobody has"
 
 
 def test_reservation_ids_and_hosted_zone_are_named():

@@ -123,6 +123,18 @@ RULES = [
     ("invalid notification email", {f"{NS}:budget.notificationEmails": ["finops"]}, f"{NS}:budget.notificationEmails"),
     ("no notification email", {f"{NS}:budget.notificationEmails": []}, f"{NS}:budget.notificationEmails"),
     ("stack and region are not config keys", {f"{NS}:region": "eu-west-1"}, f"{NS}:region"),
+    ("S3 would expire logs Loki still keeps", {f"{NS}:observability.loki": {"retentionDays": 30, "bucketExpirationDays": 30}},
+     f"{NS}:observability.loki"),
+    ("Loki mode not offered", {f"{NS}:observability.loki.deploymentMode": "Distributed"}, f"{NS}:observability.loki.deploymentMode"),
+    ("Loki writers too few for three copies", {f"{NS}:observability.loki.replicas": 2}, f"{NS}:observability.loki.replicas"),
+    ("Grafana admin password too short", {f"{NS}:grafanaAdminPassword": "admin123"}, f"{NS}:grafanaAdminPassword"),
+    ("Grafana admin password missing", {f"{NS}:grafanaAdminPassword": None}, f"{NS}:grafanaAdminPassword"),
+    ("Grafana host name malformed", {f"{NS}:observability.grafana.hostname": "Grafana!"}, f"{NS}:observability.grafana.hostname"),
+    ("Grafana on the API's host name", {f"{NS}:observability.grafana.hostname": "llm.dev.example.com"},
+     f"{NS}:observability.grafana.hostname"),
+    ("runbook URL not https", {f"{NS}:observability.runbookUrl": "docs/runbook.md"}, f"{NS}:observability.runbookUrl"),
+    ("GPU idle window not in hours", {f"{NS}:observability.alerts.gpuIdleWindow": "90m"}, f"{NS}:observability.alerts.gpuIdleWindow"),
+    ("error-rate threshold above 100 %", {f"{NS}:observability.alerts.errorRatePercent": 120}, f"{NS}:observability.alerts.errorRatePercent"),
 ]
 
 
@@ -161,6 +173,8 @@ ALLOWED = [
     ("rollout at 5 % replays", "rollout", {f"{NS}:traffic.shadow.percent": 5}),
     ("prod without replays or reverse check", "prod",
      {f"{NS}:traffic.shadow.percent": 0, f"{NS}:traffic.shadow.reverseCheck.enabled": False}),
+    ("S3 keeps logs one day longer than Loki", "rollout", {f"{NS}:observability.loki.bucketExpirationDays": 32}),
+    ("a Grafana admin password of 16 characters", "dev", {f"{NS}:grafanaAdminPassword": "0123456789abcdef"}),
     ("fallback exactly at the edge's allowance", "dev",
      {f"{NS}:traffic.fallback": {"numRetries": 1, "selfHostedTimeoutSeconds": 180, "openaiTimeoutSeconds": 120}}),
 ]

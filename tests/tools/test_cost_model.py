@@ -11,7 +11,7 @@ from stackconfig import ConfigError, from_stack_file
 from tests.conftest import ROOT, STACKS, raw_config, set_dotted
 from tests.stackconfig.test_validation import assert_one_line_error, run_plan, write_stack
 from tests.tools.test_cost_prices import config_with
-from tools.cost.model import at_volume, break_even_requests, estimate, monthly_budget_usd, worst_case_monthly_usd
+from tools.cost.model import at_volume, break_even_requests, estimate, monthly_budget_usd, openai_bill, worst_case_monthly_usd
 from tools.cost.prices import max_monthly_gpu_spend
 from tools.cost.report import content, summary
 
@@ -100,12 +100,13 @@ def test_break_even_of_the_migration_plans_example_by_hand():
     # At 1M requests the stack (its reserved GPUs, paid anyway) costs more than OpenAI alone: no saving yet.
     assert e.phase_monthly_usd > e.all_openai_monthly_usd
     # Until the reservations fill, AWS costs F + v x V (v: egress, NLB and NAT bytes); the phase saves
-    # 0.95 x $0.00325 on every request: break-even V = F / (0.95 x 0.00325 - v).
+    # 0.95 x $0.00325 on every request, less the reverse check that asks OpenAI again for 1 % of the self-hosted
+    # answers (its $100 budget is not reached at this volume): break-even V = F / (0.95 x 0.99 x 0.00325 - v).
     f_plus_v = at_volume(config, 1e6).aws_monthly_usd
     v = (at_volume(config, 2e6).aws_monthly_usd - f_plus_v) / 1e6
     fixed = f_plus_v - v * 1e6
-    expected = fixed / (0.95 * 0.00325 - v)
-    assert expected == pytest.approx(2.216e6, rel=0.002)  # $6,841 of platform and reserved GPUs a month
+    expected = fixed / (0.95 * 0.99 * 0.00325 - v)
+    assert expected == pytest.approx(2.243e6, rel=0.002)  # $6,841 of platform and reserved GPUs a month
     assert break_even_requests(config) == pytest.approx(expected, rel=1e-4)
 
 
@@ -124,7 +125,7 @@ def test_rollout_pays_for_both_and_shadow_never_breaks_even(reports):
     # rollout answers 25 %: OpenAI still bills the other 75 %.
     assert rollout["openai"]["requestsPerMonth"] == 750_000
     assert rollout["totals"]["openaiMonthlyUsd"] == pytest.approx(0.75 * rollout["totals"]["allOpenaiMonthlyUsd"], abs=0.01)
-    # shadow answers nothing itself and still runs the GPUs for the mirrored share.
+    # shadow answers nothing itself and still runs the GPUs for the replayed share.
     assert shadow["totals"]["openaiMonthlyUsd"] == shadow["totals"]["allOpenaiMonthlyUsd"]
     assert shadow["breakEven"]["requestsPerMonth"] is None and "never breaks even" in shadow["breakEven"]["note"]
     # A smaller self-hosted share needs more volume to pay off the same kind of platform.
@@ -207,3 +208,14 @@ def test_cost_rule(rule, changes, key, tmp_path, capsys):
         set_dotted(config, dotted, value)
     write_stack(tmp_path, config)
     assert_one_line_error(*run_plan(tmp_path, capsys), key)
+
+
+def test_the_reverse_check_is_billed_up_to_its_budget():
+    """prod's reverse check asks OpenAI again for a share of the self-hosted answers: on the bill, never above its cap."""
+    off = openai_bill(config_with("prod", {f"{NS}:traffic.shadow.reverseCheck.enabled": False}))
+    small = openai_bill(config_with("prod", {f"{NS}:traffic.shadow.reverseCheck": {"enabled": True, "percent": 1, "monthlyBudgetUsd": 1000}}))
+    capped = openai_bill(config_with("prod", {f"{NS}:traffic.shadow.reverseCheck": {"enabled": True, "percent": 10, "monthlyBudgetUsd": 5}}))
+    assert small.requests - off.requests == pytest.approx(1_000_000 * 0.95 * 0.01)
+    assert (capped.requests - off.requests) * capped.usd_per_request == pytest.approx(5)
+    killed = openai_bill(config_with("prod", {f"{NS}:traffic.killSwitch": True}))
+    assert killed.requests == 1_000_000, "the kill switch stops reverse checks: OpenAI answers each request once"

@@ -61,10 +61,33 @@ def test_secrets_keep_their_shape(dev_plan):
     assert set(secret["stringData"].values()) == {"[secret]"}
 
 
-def test_every_stack_plans(tmp_path):
-    for stack in ("shadow", "rollout", "prod"):
-        assert plan.main(["--stack", stack, "--out", str(tmp_path), "--quiet"]) == 0
-        assert (tmp_path / stack / "resources.json").is_file()
+def test_all_stacks_in_one_process_write_what_single_plans_write(tmp_path, dev_plan, capsys):
+    assert plan.main(["--stack", "all", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[-1] == "4 stacks planned; `make plan STACK=<name>` prints one in full"
+    for stack in ("dev", "shadow", "rollout", "prod"):
+        assert f"{stack:<10} planned" in printed
+        for name in ("resources.json", "policy.json", "cost.json", "outputs.json"):
+            assert (tmp_path / stack / name).is_file(), f"{stack}/{name}"
+
+    def by_urn(path):
+        return sorted(json.loads(path.read_text()), key=lambda r: r["urn"])
+
+    assert by_urn(tmp_path / "dev" / "resources.json") == by_urn(dev_plan / "resources.json")
+    assert sorted(p.name for p in (tmp_path / "dev" / "manifests").iterdir()) == \
+        sorted(p.name for p in (dev_plan / "manifests").iterdir())
+
+
+def test_all_reports_the_worst_exit_status(tmp_path, capsys):
+    import shutil
+
+    for stack in ("dev", "prod"):
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", tmp_path / f"Pulumi.{stack}.yaml")
+    (tmp_path / "Pulumi.prod.yaml").write_text((tmp_path / "Pulumi.prod.yaml").read_text().replace("phase: prod", "phase: staging"))
+    assert plan.main(["--stack", "all", "--stacks-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert "prod       invalid config" in captured.out and "config error: llm-platform:phase" in captured.err
+    assert (tmp_path / "out" / "dev" / "resources.json").is_file(), "the other stacks are still planned"
 
 
 def test_summary_reads_like_a_preview(tmp_path, capsys):

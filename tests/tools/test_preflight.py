@@ -30,6 +30,7 @@ def own_values(stack: str = "prod") -> dict[str, Any]:
     set_dotted(raw, f"{NS}:cluster.adminPrincipals", ["arn:aws:iam::210987654321:role/PlatformAdmin"])
     set_dotted(raw, f"{NS}:budget.notificationEmails", ["platform@acme-corp.io"])
     set_dotted(raw, f"{NS}:traffic.edge.hostname", f"llm.{stack}.acme-corp.io")
+    set_dotted(raw, f"{NS}:observability.runbookUrl", "https://git.acme-corp.io/platform/llm-platform/blob/main/docs/runbook.md")
     tls = raw[f"{NS}:traffic"]["edge"]["tls"]
     if tls["issuer"] == "acme":
         tls.update(acmeEmail="platform@acme-corp.io", route53HostedZoneId="Z07ACMECORP123456")

@@ -9,7 +9,7 @@ import yaml
 from tests.conftest import raw_config
 from tools import plan
 
-SECRET_KEYS = ("llm-platform:openaiApiKey", "llm-platform:routerMasterKey", "llm-platform:hfToken")
+SECRET_KEYS = ("llm-platform:openaiApiKey", "llm-platform:routerMasterKey", "llm-platform:hfToken", "llm-platform:grafanaAdminPassword")
 
 
 @pytest.mark.parametrize("stack", ["dev", "shadow", "rollout", "prod"])

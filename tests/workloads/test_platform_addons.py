@@ -18,12 +18,17 @@ def addons() -> Plan:
         from workloads.autoscaling import Keda, KedaArgs
         from workloads.gpu_operator import GpuOperator, GpuOperatorArgs
         from workloads.monitoring import Monitoring, MonitoringArgs
+        from workloads.observability.alerting import AlertingArgs
+        from workloads.observability.grafana import GrafanaArgs
 
         provider = k8s_test_provider()
         monitoring = Monitoring(
             "monitoring",
             MonitoringArgs(k8s_provider=provider, system_node_selector=SYSTEM, retention="15d", storage_gib=50,
-                           cost_tags={"Project": "llm-platform", "llm-platform/stack": "test", "CostCenter": "ml-platform"}),
+                           cost_tags={"Project": "llm-platform", "llm-platform/stack": "test", "CostCenter": "ml-platform"},
+                           grafana=GrafanaArgs(admin_password="a-test-password-1234", storage_gib=10, storage_class="gp3",
+                                               loki_url="http://loki-gateway.logging.svc.cluster.local"),
+                           alerting=AlertingArgs(topic_arn="arn:aws:sns:us-east-1:210987654321:alerts", region="us-east-1")),
         )
         GpuOperator(
             "gpu-operator",
@@ -135,13 +140,19 @@ def test_prometheus_keeps_its_data_on_encrypted_gp3(plan):
     assert storage_class["allowVolumeExpansion"] is True
 
 
-def test_monitoring_runs_on_system_nodes_without_grafana_for_now(plan):
+def test_monitoring_runs_on_system_nodes(plan):
     values = plan.helm("kube-prometheus-stack")["values"]
     assert system_selected(values["prometheus"]["prometheusSpec"]["nodeSelector"])
     assert system_selected(values["alertmanager"]["alertmanagerSpec"]["nodeSelector"])
     assert system_selected(values["prometheusOperator"]["nodeSelector"])
     assert system_selected(values["kube-state-metrics"]["nodeSelector"])
-    assert values["grafana"]["enabled"] is False
+    assert system_selected(values["grafana"]["nodeSelector"])
+
+
+def test_control_plane_parts_eks_hides_are_neither_scraped_nor_alerted_on(plan):
+    values = plan.helm("kube-prometheus-stack")["values"]
+    for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert values[component] == {"enabled": False}, component
 
 
 # --- KEDA ---------------------------------------------------------------------------------------------------

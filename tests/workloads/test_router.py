@@ -267,11 +267,12 @@ def test_router_tests_run_the_litellm_release_the_image_runs():
     assert tag not in ("1.82.7", "1.82.8", "1.107.0"), "compromised releases"
 
 
-def test_the_router_runs_as_its_own_service_account_without_an_api_token(single):
+def test_the_router_runs_as_its_own_service_account(single):
+    """The identity EKS Pod Identity binds the sample store's role to (see test_shadow.py)."""
     account = single.k8s("ServiceAccount", "llm-router")
-    assert account["metadata"]["namespace"] == "llm-router" and account["automountServiceAccountToken"] is False
+    assert account["metadata"]["namespace"] == "llm-router"
     pod = single.k8s("Deployment", "llm-router")["spec"]["template"]["spec"]
-    assert pod["serviceAccountName"] == "llm-router" and pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == "llm-router"
 
 
 def test_sample_store_location_reaches_the_hooks_only_when_enabled(single):

@@ -134,22 +134,6 @@ def test_planned_router_config_carries_the_split(plans, stack, share):
     assert self_hosted_share(config, "gpt-4o-mini") == share
 
 
-@pytest.mark.parametrize("stack", ["dev", "rollout", "prod"])
-def test_the_kill_switch_in_a_stack_file_reaches_the_deployed_router(stack):
-    """From Pulumi.<stack>.yaml to the ConfigMap the router reads: nothing self-hosted is left to route to."""
-    import yaml
-
-    from tests.conftest import plan_with
-
-    plan = plan_with(stack, {"llm-platform:traffic.killSwitch": True})
-    config = yaml.safe_load(plan.k8s("ConfigMap", "llm-router-config")["data"]["config.yaml"])
-    assert self_hosted_share(config, "gpt-4o-mini") == 0
-    assert {m["model_info"]["backend"] for m in config["model_list"]} == {"openai"}
-    assert "hosted_vllm" not in yaml.safe_dump(config)
-    # vLLM keeps running: switching back is one more `pulumi up`, with no cold start.
-    assert plan.k8s("Deployment", "vllm")
-
-
 # --- critical traffic and public names ------------------------------------------------------------------------
 
 
@@ -217,3 +201,19 @@ def test_unknown_tags_stay_in_the_untagged_pool():
     assert {m["model_info"]["id"] for m in untagged_pool(config, "gpt-4o-mini")} == {
         "gpt-4o-mini-self-hosted", "gpt-4o-mini-openai"}
     assert self_hosted_share(config, "gpt-4o-mini") == 25
+
+
+@pytest.mark.parametrize("stack", ["dev", "rollout", "prod"])
+def test_the_kill_switch_in_a_stack_file_reaches_the_deployed_router(stack):
+    """From Pulumi.<stack>.yaml to the ConfigMap the router reads: nothing self-hosted is left to route to."""
+    import yaml
+
+    from tests.conftest import plan_with
+
+    plan = plan_with(stack, {"llm-platform:traffic.killSwitch": True})
+    config = yaml.safe_load(plan.k8s("ConfigMap", "llm-router-config")["data"]["config.yaml"])
+    assert self_hosted_share(config, "gpt-4o-mini") == 0
+    assert {m["model_info"]["backend"] for m in config["model_list"]} == {"openai"}
+    assert "hosted_vllm" not in yaml.safe_dump(config)
+    # vLLM keeps running: switching back is one more `pulumi up`, with no cold start.
+    assert plan.k8s("Deployment", "vllm")

@@ -61,7 +61,7 @@ def test_non_default_values_reach_the_hooks():
     assert settings["shadow"] == {
         "percent": 7.5, "reverse_check_percent": 0.0, "reverse_check_monthly_budget_usd": 0.0,
         "self_hosted_model": "qwen2.5-7b-instruct", "max_concurrency": 3, "timeout_seconds": 45,
-        "sample_store_percent": 0.0,
+        "sample_store_percent": 0.0, "sample_store_flush_seconds": 60,
     }
     _, prod = rendered("prod", shadow={"percent": 0.5, "reverseCheck": {"enabled": True, "percent": 3, "monthlyBudgetUsd": 12.5}})
     assert (prod["shadow"]["percent"], prod["shadow"]["reverse_check_percent"]) == (0.5, 3)
@@ -103,8 +103,8 @@ def sampled() -> Plan:
 def test_stored_pairs_expire_and_the_bucket_is_private(sampled):
     (rules,) = [r.inputs["rules"] for r in sampled.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
                 if r.name == "shadow-samples"]
-    expiry = next(rule for rule in rules if rule["id"] == "expire-shadow-samples")
-    assert expiry["expiration"] == {"days": 14} and expiry["filter"] == {"prefix": "shadow-samples/"}
+    expiry = next(rule for rule in rules if rule["id"] == "expire")
+    assert expiry["expiration"] == {"days": 14} and expiry["filter"] == {"prefix": ""}, "the bucket holds pairs only"
     (block,) = [r.inputs for r in sampled.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
                 if r.name == "shadow-samples"]
     assert all(block[key] for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))

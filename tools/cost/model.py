@@ -123,9 +123,13 @@ def openai_bill(config: StackConfig) -> OpenAIBill:
             )
         per_request.append((load.input_tokens_per_request * prices[0] + load.output_tokens_per_request * prices[1]) / 1e6)
     answered_here = config.traffic.effective_self_hosted_percent / 100
+    usd_per_request = sum(per_request) / len(per_request)
+    # The shadow evaluation's reverse check asks OpenAI too for a share of the self-hosted answers, up to its budget.
+    reverse_checks = min(load.requests_per_month * answered_here * config.traffic.effective_reverse_check_percent / 100,
+                         config.traffic.shadow.reverse_check.monthly_budget_usd / usd_per_request)
     return OpenAIBill(
-        requests=load.requests_per_month * (1 - answered_here),
-        usd_per_request=sum(per_request) / len(per_request),
+        requests=load.requests_per_month * (1 - answered_here) + reverse_checks,
+        usd_per_request=usd_per_request,
         models=[m.name for m in config.traffic.openai_models],
         source=table["source"],
     )

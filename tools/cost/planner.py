@@ -232,7 +232,7 @@ class Placement:
 
 @dataclass(frozen=True)
 class LoadPlan:
-    requests_per_month: float  # answered or replayed (shadow) by vLLM
+    requests_per_month: float  # answered by vLLM, or replayed to it by the shadow evaluation
     output_tokens_per_month: float
     active_hours: float
     average_demand_tps: float

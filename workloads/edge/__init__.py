@@ -10,7 +10,7 @@ Pinned upstream versions, and where the literal values were taken from:
   gateway.nginx.org/v1alpha1 at that tag.
 """
 
-from .args import BackendRef, EdgeArgs
+from .args import BackendRef, EdgeArgs, PublicService
 from .component import Edge
 
-__all__ = ["BackendRef", "Edge", "EdgeArgs"]
+__all__ = ["BackendRef", "Edge", "EdgeArgs", "PublicService"]

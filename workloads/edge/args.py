@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,6 +21,14 @@ class BackendRef:
 
 
 @dataclass(frozen=True)
+class PublicService:
+    """A Service other than the API that the edge serves on a host name of its own (HTTPS, its own certificate)."""
+
+    hostname: str
+    backend: BackendRef
+
+
+@dataclass(frozen=True)
 class EdgeArgs:
     cluster_name: pulumi.Input[str]
     region: str
@@ -34,3 +43,5 @@ class EdgeArgs:
     # The router's namespace: the grant and the upstream policy live there, so they wait for it, and nothing
     # else of the edge waits for the router.
     backend_namespaces: tuple[pulumi.Resource, ...] = ()
+    # Grafana, where observability.grafana.hostname is set: behind Grafana's own login.
+    grafana: Optional[PublicService] = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -104,7 +105,19 @@ def _route53_role(name: str, args: EdgeArgs, parent: pulumi.Resource) -> PodIden
                 # Route 53 compares normalized names: lower case, no trailing dot. cert-manager UPSERTs the
                 # challenge TXT record and DELETEs it afterwards; nothing else in the zone may change.
                 Hostname=args.edge.hostname.lower().rstrip("."),
-            ),
+                # Grafana's host name where the edge serves it; else the API's again, which _one_record_each drops.
+                GrafanaHostname=(args.grafana.hostname if args.grafana else args.edge.hostname).lower().rstrip("."),
+            ).apply(_one_record_each),
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def _one_record_each(policy: str) -> str:
+    document = json.loads(policy)
+    for statement in document["Statement"]:
+        for condition in statement.get("Condition", {}).values():
+            names = condition.get("route53:ChangeResourceRecordSetsNormalizedRecordNames")
+            if names is not None:
+                condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = list(dict.fromkeys(names))
+    return json.dumps(document)

@@ -15,6 +15,7 @@ HTTPS_LISTENER = "https"
 # Ready only once the NLB sees it healthy, so a rollout never leaves the NLB without targets.
 READINESS_GATE_LABEL = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
 HTTP_LISTENER = "http"
+GRAFANA_LISTENER = "grafana"
 
 
 def k8s_opts(parent: pulumi.Resource, args: EdgeArgs, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:

@@ -10,9 +10,9 @@ from .common import GATEWAY_NAME
 from .gateway import gateway
 from .gateway_api import gateway_api_crds
 from .load_balancer_controller import load_balancer_controller
-from .nginx_gateway import edge_namespace, nginx_gateway_fabric
+from .nginx_gateway import edge_namespace, nginx_gateway_fabric, nginx_gateway_monitors
 from .policies import edge_policies
-from .routes import llm_api_route
+from .routes import grafana_route, llm_api_route
 
 
 class Edge(pulumi.ComponentResource):
@@ -27,9 +27,12 @@ class Edge(pulumi.ComponentResource):
         crds = gateway_api_crds(name, args, self)
         certs = cert_manager(name, args, self, gateway_api=crds)
         ngf = nginx_gateway_fabric(name, args, self, gateway_api=crds, namespace=namespace)
+        nginx_gateway_monitors(name, args, self, ngf)
         edge = gateway(name, args, self, ngf, issuer_name=certs.issuer_name, issuer=certs.issuer)
         route = llm_api_route(name, args, self, edge)
         edge_policies(name, args, self, edge, route)
+        if args.grafana:
+            grafana_route(name, args, self, edge)
 
         self.hostname = pulumi.Output.from_input(args.edge.hostname)
         # Derived from the Gateway so that consumers wait until it exists.

@@ -6,11 +6,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .args import EdgeArgs
-from .common import GATEWAY_NAME, HTTP_LISTENER, HTTPS_LISTENER, NAMESPACE, k8s_opts, metadata
+from .common import GATEWAY_NAME, GRAFANA_LISTENER, HTTP_LISTENER, HTTPS_LISTENER, NAMESPACE, k8s_opts, metadata
 from .nginx_gateway import GATEWAY_CLASS
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 TLS_SECRET = "edge-tls"
+GRAFANA_TLS_SECRET = "grafana-tls"
 
 # NGF copies these onto the data-plane Service it creates for this Gateway (the chart has no Service annotations).
 NLB_ANNOTATIONS = {
@@ -30,6 +31,15 @@ def gateway(
 ) -> k8s.apiextensions.CustomResource:
     hostname = args.edge.hostname
     same_namespace = {"namespaces": {"from": "Same"}}
+    # Grafana on a host name of its own: a listener of its own, so its certificate is its own too.
+    extra_listeners = [{
+        "name": GRAFANA_LISTENER,
+        "port": 443,
+        "protocol": "HTTPS",
+        "hostname": args.grafana.hostname,
+        "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": GRAFANA_TLS_SECRET}]},
+        "allowedRoutes": same_namespace,
+    }] if args.grafana else []
     edge = k8s.apiextensions.CustomResource(
         f"{name}-gateway",
         api_version=GATEWAY_API,
@@ -55,6 +65,7 @@ def gateway(
                     "hostname": hostname,
                     "allowedRoutes": same_namespace,
                 },
+                *extra_listeners,
             ],
         },
         opts=k8s_opts(parent, args, nginx_gateway, issuer),

@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 
 from infra.pod_identity import PodIdentityRole, PodIdentityRoleArgs, load_policy
 
+from ..monitoring import SCRAPE_LABELS
 from .args import EdgeArgs
 from .common import node_selector
 
@@ -46,6 +47,8 @@ def load_balancer_controller(name: str, args: EdgeArgs, parent: pulumi.Resource)
             # The NLB bills to the stack like everything else.
             "defaultTags": dict(args.cost_tags),
             "nodeSelector": node_selector(args),
+            # Reconcile and AWS API metrics; the chart creates the metrics Service only with this on.
+            "serviceMonitor": {"enabled": True, "additionalLabels": dict(SCRAPE_LABELS)},
         },
         # The association must exist before the pods start, or they run without AWS credentials.
         opts=pulumi.ResourceOptions(parent=parent, provider=args.k8s_provider, depends_on=[role]),

@@ -5,12 +5,19 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..pod_access import pod_monitor
 from .args import EdgeArgs
-from .common import NAMESPACE, READINESS_GATE_LABEL, k8s_opts, node_selector
+from .common import GATEWAY_NAME, NAMESPACE, READINESS_GATE_LABEL, k8s_opts, node_selector
 
 CHART = "oci://ghcr.io/nginx/charts/nginx-gateway-fabric"
 CHART_VERSION = "2.6.7"
 GATEWAY_CLASS = "nginx"
+RELEASE_NAME = "ngf"
+# Pod labels of the control plane (the chart's selector labels, nginxGateway.name unset) and of the data plane NGF
+# provisions per Gateway (internal/controller/provisioner/objects.go at v2.6.7); both serve metrics on a container
+# port named "metrics" that no Service exposes.
+CONTROL_PLANE_POD_LABELS = {"app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": RELEASE_NAME}
+DATA_PLANE_POD_LABELS = {"gateway.networking.k8s.io/gateway-name": GATEWAY_NAME}
 
 
 def nginx_gateway_fabric(
@@ -23,7 +30,7 @@ def nginx_gateway_fabric(
     selector = node_selector(args)
     return k8s.helm.v3.Release(
         f"{name}-ngf",
-        name="ngf",
+        name=RELEASE_NAME,
         chart=CHART,
         version=CHART_VERSION,
         namespace=NAMESPACE,
@@ -72,3 +79,17 @@ def edge_namespace(name: str, args: EdgeArgs, parent: pulumi.Resource, load_bala
         metadata={"name": NAMESPACE, "labels": {**READINESS_GATE_LABEL, "app.kubernetes.io/part-of": "llm-platform"}},
         opts=k8s_opts(parent, args, load_balancer_controller),
     )
+
+
+def nginx_gateway_monitors(
+    name: str, args: EdgeArgs, parent: pulumi.Resource, nginx_gateway: pulumi.Resource
+) -> list[k8s.apiextensions.CustomResource]:
+    """PodMonitors for the control plane (config reload batches) and the data plane (NGINX connections and
+    requests, from the NGINX agent's Prometheus exporter)."""
+    opts = k8s_opts(parent, args, nginx_gateway)
+    return [
+        pod_monitor(f"{name}-ngf-control-plane-metrics", name="ngf-control-plane", namespace=NAMESPACE,
+                    pod_labels=CONTROL_PLANE_POD_LABELS, port_name="metrics", interval="30s", opts=opts),
+        pod_monitor(f"{name}-ngf-data-plane-metrics", name="ngf-data-plane", namespace=NAMESPACE,
+                    pod_labels=DATA_PLANE_POD_LABELS, port_name="metrics", interval="15s", opts=opts),
+    ]

@@ -147,9 +147,9 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]], bucket: Optiona
     return {
         # In-flight streams finish before the pod goes: preStop, then up to the request timeout, then a margin.
         "terminationGracePeriodSeconds": PRESTOP_SECONDS + args.request_timeout_seconds + 20,
-        # Its own identity: EKS Pod Identity binds the sample store's role to it. The proxy never calls the API server.
+        # Its own identity: EKS Pod Identity binds the sample store's role to it. The token stays mounted: reports
+        # differ on whether the Pod Identity webhook's credentials work without it, and the proxy has no API rights.
         "serviceAccountName": NAME,
-        "automountServiceAccountToken": False,
         "nodeSelector": dict(args.system_node_selector),
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
@@ -267,7 +267,6 @@ class Router(pulumi.ComponentResource):
         service_account = k8s.core.v1.ServiceAccount(
             f"{name}-service-account",
             metadata={"name": NAME, "namespace": ns, "labels": APP_LABELS},
-            automount_service_account_token=False,
             opts=in_ns,
         )
 

@@ -44,12 +44,22 @@ OPENAI_BASE_ENV = "os.environ/OPENAI_API_BASE"
 HOOKS_MODULE = "llm_platform_hooks"
 # Deployments that serve untagged requests carry this LiteLLM tag; it keeps unknown tags in the normal pool.
 DEFAULT_TAG = "default"
+# Sampled pairs are written to S3 at least this often (or by 200).
+SAMPLE_FLUSH_SECONDS = 60
 # A deployment-level allowed_fails (model_info) no failure rate reaches: LiteLLM never cools the deployment down.
 NEVER_COOL_DOWN = 1_000_000
 
 
+# Deployment ids (the model_id label of the router's metrics) of the OpenAI deployments that answer fallbacks.
+FALLBACK_ID_SUFFIX = "-openai-fallback"
+
+
 def openai_fallback_group(model_name: str) -> str:
     return f"{model_name}-openai"
+
+
+def fallback_deployment_ids(config: dict[str, Any]) -> list[str]:
+    return [m["model_info"]["id"] for m in config["model_list"] if m["model_info"]["id"].endswith(FALLBACK_ID_SUFFIX)]
 
 
 def public_models(traffic: TrafficConfig, serving: ServingConfig) -> list[str]:
@@ -77,6 +87,7 @@ def hooks_settings(traffic: TrafficConfig, serving: ServingConfig) -> dict[str, 
             "max_concurrency": shadow.max_concurrency,
             "timeout_seconds": shadow.timeout_seconds,
             "sample_store_percent": store.sample_percent if store.enabled else 0.0,
+            "sample_store_flush_seconds": SAMPLE_FLUSH_SECONDS,
         },
     }
 
@@ -137,7 +148,7 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, use_redis: bo
             model_list.append({
                 "model_name": openai_fallback_group(name),
                 "litellm_params": {**openai_params, "tags": list(openai_tags)},
-                "model_info": {"id": f"{name}-openai-fallback", "backend": "openai"},
+                "model_info": {"id": f"{name}{FALLBACK_ID_SUFFIX}", "backend": "openai"},
             })
             fallbacks.append({name: [openai_fallback_group(name)]})
 
@@ -189,6 +200,9 @@ def litellm_config(traffic: TrafficConfig, serving: ServingConfig, use_redis: bo
                           f"{HOOKS_MODULE}.shadow_evaluation"],
             # Redis and database health as metrics (litellm_redis_*), for the alerts.
             "service_callback": ["prometheus_system"],
+            # rate_limit_category and rate_limit_type on failed requests: the router's own per-key rejections
+            # (litellm_rate_limit) apart from OpenAI's 429s (vendor_rate_limit), for the Traffic dashboard.
+            "prometheus_emit_rate_limit_labels": True,
             # Scraped from inside the cluster only; the NetworkPolicy limits who reaches :4000.
             "require_auth_for_metrics_endpoint": False,
             "drop_params": True,

@@ -75,9 +75,9 @@ def s3_uploader(bucket: str) -> Callable[[str, bytes], None]:
     return upload
 
 
-def from_environment() -> Optional[tuple[SampleStore, Callable[[str, bytes], None]]]:
+def from_environment(max_age_seconds: float = 60.0) -> Optional[tuple[SampleStore, Callable[[str, bytes], None]]]:
     """The store and its uploader, when the router Deployment names a bucket; None otherwise."""
     bucket = os.environ.get(BUCKET_ENV)
     if not bucket:
         return None
-    return SampleStore(os.environ.get(PREFIX_ENV, "shadow-samples")), s3_uploader(bucket)
+    return SampleStore(os.environ.get(PREFIX_ENV, "shadow-samples"), max_age_seconds=max_age_seconds), s3_uploader(bucket)

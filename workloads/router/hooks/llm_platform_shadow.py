@@ -63,7 +63,6 @@ REPLAYED_PARAMS = (
 )
 FAILURES_BEFORE_BACKOFF = 5
 BACKOFF_SECONDS = 30.0
-SAMPLE_FLUSH_SECONDS = 30.0
 SPEND_KEY = "llm_platform:shadow:reverse_spend_usd:{month}"
 SPEND_KEY_TTL_SECONDS = 40 * 24 * 3600
 
@@ -183,6 +182,7 @@ class ShadowEvaluation(CustomLogger):
         self.max_concurrency = int(shadow["max_concurrency"])
         self.timeout = float(shadow["timeout_seconds"])
         self.sample_percent = float(shadow["sample_store_percent"])
+        self.flush_seconds = float(shadow["sample_store_flush_seconds"])
         self.rng = rng or random.Random()
         self.in_flight = 0
         self.failures_in_a_row = {"shadow": 0, "reverse": 0}
@@ -192,7 +192,7 @@ class ShadowEvaluation(CustomLogger):
         self.spend: Optional[MonthlySpend] = MonthlySpend() if self.percent["reverse"] > 0 else None
         self.store, self.upload = None, None
         if self.sample_percent > 0:
-            configured = samples.from_environment()
+            configured = samples.from_environment(max_age_seconds=self.flush_seconds)
             if configured is None:
                 log.warning("shadow sample store enabled but %s is not set: no pairs are stored", samples.BUCKET_ENV)
             else:
@@ -414,7 +414,7 @@ class ShadowEvaluation(CustomLogger):
 
     async def flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(SAMPLE_FLUSH_SECONDS)
+            await asyncio.sleep(self.flush_seconds / 2)
             if self.store.due():
                 await self.flush()
 
