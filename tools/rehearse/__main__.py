@@ -117,17 +117,17 @@ class Rehearsal:
         def proxy(role: str) -> Process:
             files = local_router.rendered_router(plans[role], self.config.stack)
             config = local_router.write_router_dir(files, self.work / role, local_router.without_shared_state)
-            return local_router.start_proxy(config, self.work / role, f"http://{local_router.LOOPBACK}:{self.vllm_port}/v1",
-                                            f"{self.openai.url}/v1", litellm=str(a.litellm))
+            process = local_router.start_proxy(config, self.work / role, f"http://{local_router.LOOPBACK}:{self.vllm_port}/v1",
+                                               f"{self.openai.url}/v1", litellm=str(a.litellm))
+            self.processes.append(process)  # at once, so that stop() finds it whatever happens next
+            return process
 
         with ThreadPoolExecutor(max_workers=2) as pool:  # the two proxies start side by side (15 s or so each)
             futures = {role: pool.submit(proxy, role) for role in plans}
         failures = []
         for role, future in futures.items():
             try:
-                process = future.result()
-                setattr(self, role.replace("-", "_"), process)
-                self.processes.append(process)
+                setattr(self, role.replace("-", "_"), future.result())
             except Exception as err:  # the other one is stopped with the rest
                 failures.append(f"{role}: {err}")
         if failures:
