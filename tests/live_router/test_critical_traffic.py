@@ -67,8 +67,8 @@ def test_critical_requests_reach_openai_in_every_phase(routers, stack, untagged_
     share = untagged.count("vllm") / len(untagged)
     if untagged_to_vllm in (0.0, 1.0):
         assert share == untagged_to_vllm
-    else:
-        assert 0 < share < 1
+    else:  # 40 draws of the weighted split: within 0.25 of the share but for a chance of about 1e-4
+        assert abs(share - untagged_to_vllm) <= 0.25, share
 
 
 def test_a_tag_no_deployment_carries_does_not_change_who_answers(routers):

@@ -51,10 +51,20 @@ def small_set(tmp_path_factory) -> Path:
     return path
 
 
-def run(fakes, small_set, tmp_path, candidate: str, *extra: str) -> tuple[int, dict]:
+@pytest.fixture(scope="module")
+def steady_stacks(tmp_path_factory) -> Path:
+    """dev's thresholds without the latency ratio: two 10 ms fakes on a busy machine make it noise."""
+    directory = tmp_path_factory.mktemp("stacks")
+    config = raw_config("dev")
+    set_dotted(config, "llm-platform:traffic.shadow.acceptance.maxP95LatencyRatio", 100)
+    (directory / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
+    return directory
+
+
+def run(fakes, small_set, tmp_path, candidate: str, *extra: str, stacks: Path | None = None) -> tuple[int, dict]:
     out = tmp_path / "report"
     status = main(["--baseline", fakes["baseline"], "--candidate", fakes[candidate], "--set", str(small_set),
-                   "--out", str(out), *extra])
+                   "--out", str(out), *(["--stacks-dir", str(stacks)] if stacks else []), *extra])
     data = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
     return status, data
 
@@ -68,8 +78,8 @@ def test_the_shipped_set_has_50_to_100_varied_prompts():
     assert all(p.params.get("temperature") == 0 for p in prompts), "deterministic sampling where the API allows"
 
 
-def test_an_agreeing_candidate_passes_with_a_full_report(fakes, small_set, tmp_path, capsys):
-    status, data = run(fakes, small_set, tmp_path, "echo")
+def test_an_agreeing_candidate_passes_with_a_full_report(fakes, small_set, tmp_path, capsys, steady_stacks):
+    status, data = run(fakes, small_set, tmp_path, "echo", stacks=steady_stacks)
     assert status == 0 and data["passed"] is True
     assert [row["id"] for row in data["prompts"]] == [p.id for p in golden.load(small_set)]
     assert all(row["agreement"]["score"] == 1.0 for row in data["prompts"])
@@ -97,6 +107,7 @@ def test_a_failing_candidate_fails(fakes, small_set, tmp_path):
 def test_thresholds_come_from_the_stack_config(fakes, small_set, tmp_path):
     config = raw_config("dev")
     set_dotted(config, "llm-platform:traffic.shadow.acceptance.minMeanAgreement", 0.01)
+    set_dotted(config, "llm-platform:traffic.shadow.acceptance.maxP95LatencyRatio", 100)  # not what this test is about
     (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": config}))
     status, data = run(fakes, small_set, tmp_path, "unrelated", "--stacks-dir", str(tmp_path))
     (agreement,) = [c for c in data["checks"] if c["name"] == "mean agreement"]
@@ -178,11 +189,12 @@ def test_the_progress_bar_reports_each_tenth_off_a_terminal():
     assert len(lines) == 11 and lines[-1] == f"[{'#' * 30}]   20/20"
 
 
-def test_make_eval_local_passes_and_fails_as_told(tmp_path, small_set):
+def test_make_eval_local_passes_and_fails_as_told(tmp_path, small_set, steady_stacks):
     """What `make eval-local` runs: two fakes it starts and stops itself, the shipped set by default."""
-    assert eval_local(["--", "--out", str(tmp_path / "agree")]) == 0
+    assert eval_local(["--latency", "0.01", "--", "--out", str(tmp_path / "agree"), "--stacks-dir", str(steady_stacks)]) == 0
     assert len(json.loads((tmp_path / "agree" / "report.json").read_text())["prompts"]) == len(golden.load())
-    assert eval_local(["--candidate-answer", UNRELATED, "--", "--set", str(small_set), "--out", str(tmp_path / "not")]) == 1
+    assert eval_local(["--candidate-answer", UNRELATED, "--latency", "0.01", "--", "--set", str(small_set),
+                       "--out", str(tmp_path / "not")]) == 1
 
 
 def test_an_unwritable_report_directory_is_bad_input(fakes, small_set, tmp_path, capsys):

@@ -190,6 +190,7 @@ class ShadowEvaluation(CustomLogger):
         self.tasks: set[asyncio.Task] = set()
         self.client: Optional[httpx.AsyncClient] = None
         self.spend: Optional[MonthlySpend] = MonthlySpend() if self.percent["reverse"] > 0 else None
+        self.unpriced: set[str] = set()  # models LiteLLM has no price for: their cost cannot be capped, so no checks
         self.store, self.upload = None, None
         if self.sample_percent > 0:
             configured = samples.from_environment(max_age_seconds=self.flush_seconds)
@@ -265,7 +266,7 @@ class ShadowEvaluation(CustomLogger):
     async def complete(self, pair: Pair) -> None:
         labels = (pair.model, pair.mode)
         try:
-            if pair.mode == "reverse" and not await self.within_budget(pair):
+            if pair.mode == "reverse" and (pair.model in self.unpriced or not await self.within_budget(pair)):
                 DROPPED.labels(*labels, "budget").inc()
                 return
             try:
@@ -376,10 +377,15 @@ class ShadowEvaluation(CustomLogger):
     async def account(self, pair: Pair, openai_answer: Answer) -> None:
         import litellm
 
-        prompt_cost, completion_cost = litellm.cost_per_token(
-            model=pair.model, custom_llm_provider="openai",
-            prompt_tokens=openai_answer.prompt_tokens or 0, completion_tokens=openai_answer.output_tokens or 0,
-        )
+        try:
+            prompt_cost, completion_cost = litellm.cost_per_token(
+                model=pair.model, custom_llm_provider="openai",
+                prompt_tokens=openai_answer.prompt_tokens or 0, completion_tokens=openai_answer.output_tokens or 0,
+            )
+        except Exception:
+            self.unpriced.add(pair.model)
+            log.warning("no price for %s in LiteLLM's cost map: reverse checks for it stop", pair.model)
+            return
         usd = float(prompt_cost) + float(completion_cost)
         REVERSE_SPEND.labels(pair.model).inc(usd)
         await self.spend.add(usd)
