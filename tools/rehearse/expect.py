@@ -8,8 +8,8 @@ from typing import Optional
 
 from tools.promote_check.criteria import Routing
 
-# A check fails only when the count is this unlikely under the configured share (each side): a rehearsal of a
-# correctly configured phase fails about once in 5,000 runs by chance, a wrong share fails at once.
+# A share check fails only when the count is this unlikely under the configured share (each side): for a correctly
+# configured phase, less than once in 5,000 runs by chance; a wrong share (10 % where 25 % is configured) at once.
 TAIL = 1e-4
 # Fewer samples than this (expected) and the rehearsal does not ask the gate to judge a criterion.
 FEWEST_TO_JUDGE = 12

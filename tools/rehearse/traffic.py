@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from tools.local_router import answered_by
+
 # Short questions (the shadow evaluation compares them by exact match) and longer requests (ROUGE-L).
 PROMPTS = (
     "What is {n} plus {n}?",
@@ -33,12 +35,6 @@ class Outcome:
     ttft: Optional[float]  # streams: time to the first chunk with content
 
 
-def backend_of(completion_id: str) -> Optional[str]:
-    """The fakes name themselves in the completion id: chatcmpl-<name>[-<n>]."""
-    parts = completion_id.split("-")
-    return parts[1] if len(parts) > 1 and parts[0] == "chatcmpl" else None
-
-
 def send(url: str, key: str, model: str, prompt: str, stream: bool, timeout: float,
          extra: Optional[dict[str, Any]] = None) -> Outcome:
     body = {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": stream, **(extra or {})}
@@ -49,25 +45,25 @@ def send(url: str, key: str, model: str, prompt: str, stream: bool, timeout: flo
         with urllib.request.urlopen(request, timeout=timeout) as response:
             if not stream:
                 answer = json.loads(response.read())
-                return Outcome(response.status, backend_of(answer.get("id", "")), False, time.perf_counter() - started, None)
+                return Outcome(response.status, answered_by(answer), False, time.perf_counter() - started, None)
             backend, first = None, None
             for raw in response:  # server-sent events, one line at a time
                 line = raw.decode().strip()
                 if not line.startswith("data: {"):
                     continue
                 chunk = json.loads(line[len("data: "):])
-                backend = backend or backend_of(chunk.get("id", ""))
+                backend = backend or answered_by(chunk)
                 if first is None and any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
                     first = time.perf_counter() - started
             return Outcome(response.status, backend, True, time.perf_counter() - started, first)
     except urllib.error.HTTPError as err:
         err.read()
         return Outcome(err.code, None, stream, time.perf_counter() - started, None)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
         return Outcome(599, None, stream, time.perf_counter() - started, None)  # no answer at all
 
 
-def drive(url: str, key: str, model: str, count: int, clients: int, timeout: float, first: int = 0,
+def drive(url: str, key: str, model: str, count: int, clients: int, timeout: float,
           extra: Optional[dict[str, Any]] = None) -> list[Outcome]:
     """``count`` requests from ``clients`` concurrent clients; every other one streamed."""
     def one(index: int) -> Outcome:
@@ -75,7 +71,7 @@ def drive(url: str, key: str, model: str, count: int, clients: int, timeout: flo
                     timeout=timeout, extra=extra)
 
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        return list(pool.map(one, range(first, first + count)))
+        return list(pool.map(one, range(count)))
 
 
 def percentile(values: list[float], q: float) -> Optional[float]:
