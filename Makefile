@@ -8,6 +8,8 @@ ROUTER_VENV := .venv-router
 # make test-promote; all unpacked from Debian's packages (tools/install_prom_tools.sh).
 PROM_TOOLS := .tools/bin
 STACK ?= dev
+# pytest workers for make test: the machine's cores (2 here and in CI).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 REGION ?= us-east-1
 STACKS := dev shadow rollout prod
 
@@ -34,7 +36,7 @@ $(PROM_TOOLS)/.installed: tools/install_prom_tools.sh
 	touch $@
 
 test: $(VENV)/.installed $(PROM_TOOLS)/.installed
-	PATH="$(CURDIR)/$(PROM_TOOLS):$$PATH" $(PY) -m pytest -q --ignore=tests/live_router --ignore=tests/promotion
+	PATH="$(CURDIR)/$(PROM_TOOLS):$$PATH" $(PY) -m pytest -q -n $(TEST_WORKERS) --ignore=tests/live_router --ignore=tests/promotion
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.
 test-router: $(VENV)/.installed $(ROUTER_VENV)/.installed
