@@ -397,6 +397,84 @@ class CostModelConfig(Section):
         return values
 
 
+# --- Promotion gate (tools/promote_check) --------------------------------------
+
+# The migration plan's serving objectives: the alerts page on them (observability.alerts), the promotion gate
+# requires them (promotion); each side may set its own.
+OBJECTIVE_TTFT_P95_MS = 500
+OBJECTIVE_LATENCY_P99_MS = 1000
+OBJECTIVE_ERROR_RATE_PERCENT = 1.0
+OBJECTIVE_FALLBACK_RATE_PERCENT = 5.0
+
+PROMETHEUS_DURATION = r"^[1-9][0-9]*(s|m|h|d|w)$"
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> int:
+    """A Prometheus duration with one unit (90s, 15m, 24h, 7d, 2w) in seconds."""
+    match = re.fullmatch(r"([0-9]+)(s|m|h|d|w)", text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration; allowed: a whole number and one unit of s, m, h, d, w (e.g. 24h)")
+    return int(match.group(1)) * _SECONDS[match.group(2)]
+
+
+class PromotionMinSamples(Section):
+    """Below these counts a criterion cannot decide and the gate says "too few samples" (exit 1). 0: the criterion
+    is judged when it has samples, never required."""
+
+    requests: int = Field(500, ge=0, description="Requests behind each error rate (per backend) and behind the fallback rate.")
+    latency: int = Field(500, ge=0, description="Self-hosted answers behind the TTFT p95 (streamed answers) and the end-to-end p99.")
+    shadow_pairs: int = Field(200, ge=0, description="Compared answer pairs behind the shadow agreement.")
+
+
+class PromotionConfig(Section):
+    """What `python -m tools.promote_check` requires of the live metrics before the next step; defaults are the
+    migration plan's objectives (they match the alert thresholds)."""
+
+    window: str = Field(
+        "24h", pattern=PROMETHEUS_DURATION,
+        description="How far back the gate looks (a Prometheus duration). Judge a step on its own traffic: no longer "
+                    "than the time since the last change, and long enough to include the daily peak.",
+    )
+    max_error_rate_percent: float = Field(
+        OBJECTIVE_ERROR_RATE_PERCENT, ge=0, le=100,
+        description="Failed requests per backend (self-hosted, OpenAI: every attempt, retries included) and client-visible 5xx.",
+    )
+    max_ttft_p95_ms: int = Field(OBJECTIVE_TTFT_P95_MS, ge=1, le=600000, description="Self-hosted time to first token, p95 (streamed answers).")
+    max_latency_p99_ms: int = Field(OBJECTIVE_LATENCY_P99_MS, ge=1, le=3600000, description="Self-hosted end-to-end latency, p99.")
+    max_fallback_rate_percent: float = Field(
+        OBJECTIVE_FALLBACK_RATE_PERCENT, ge=0, le=100, description="Answers that came from the OpenAI fallback group (vLLM failing, timing out or not ready).",
+    )
+    min_agreement_median: float = Field(
+        0.35, ge=0, le=1,
+        description="Median shadow agreement score (0 to 1; ROUGE-L F1 for long answers, so two good models often "
+                    "score 0.3 to 0.5 on open questions: set it from your own shadow baseline).",
+    )
+    low_agreement_score: float = Field(0.1, gt=0, le=1, description="A pair scoring below this counts as disagreeing.")
+    max_low_agreement_percent: float = Field(10.0, ge=0, le=100, description="Share of pairs allowed below lowAgreementScore.")
+    min_samples: PromotionMinSamples = Field(
+        default_factory=PromotionMinSamples,
+        description="Fewest samples each criterion needs to decide; 0 judges a criterion when it has samples but never requires them.",
+    )
+    rollout_steps: list[int] = Field(
+        default_factory=lambda: [25, 50, 75], min_length=1,
+        description="Self-hosted shares the rollout phase moves through; the gate names the next one.",
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+    @field_validator("rollout_steps")
+    @classmethod
+    def _steps(cls, values: list[int]) -> list[int]:
+        if any(not 0 < step < 100 for step in values) or values != sorted(set(values)):
+            raise ValueError(f"{values} is not a rising list of shares; allowed: increasing whole percentages between 1 and 99")
+        return values
+
+
 class TagsConfig(Section):
     cost_center: str = Field(min_length=1)
     extra: dict[str, str] = Field(default_factory=dict, description="More default tags for every AWS resource.")
@@ -805,9 +883,9 @@ class LokiConfig(Section):
 class AlertsConfig(Section):
     """Alert thresholds; the defaults are the migration plan's."""
 
-    p99_latency_ms: int = Field(1000, ge=50, le=600000, description="vLLM end-to-end request latency, p99 over 5 minutes.")
-    ttft_p95_ms: int = Field(500, ge=10, le=600000, description="vLLM time to first token, p95 over 5 minutes.")
-    error_rate_percent: float = Field(1.0, gt=0, le=100, description="Share of router requests answered with a 5xx, over 5 minutes.")
+    p99_latency_ms: int = Field(OBJECTIVE_LATENCY_P99_MS, ge=50, le=600000, description="vLLM end-to-end request latency, p99 over 5 minutes.")
+    ttft_p95_ms: int = Field(OBJECTIVE_TTFT_P95_MS, ge=10, le=600000, description="vLLM time to first token, p95 over 5 minutes.")
+    error_rate_percent: float = Field(OBJECTIVE_ERROR_RATE_PERCENT, gt=0, le=100, description="Share of router requests answered with a 5xx, over 5 minutes.")
     min_requests_per_second: Optional[float] = Field(
         None, gt=0,
         description="Throughput floor: fewer successful router answers per second than this for 15 minutes pages. "
@@ -818,7 +896,7 @@ class AlertsConfig(Section):
     gpu_idle_window: str = Field("6h", pattern=r"^[0-9]+h$", description="The long window of the GPU utilisation floor.")
     kv_cache_usage_percent: int = Field(95, ge=50, le=100, description="vLLM KV-cache usage, for 10 minutes.")
     preemptions_per_ten_minutes: int = Field(10, ge=1, description="vLLM preemptions in 10 minutes (KV cache too small for the load).")
-    fallback_rate_percent: float = Field(5.0, gt=0, le=100, description="Share of router answers that came from the OpenAI fallback, over 15 minutes.")
+    fallback_rate_percent: float = Field(OBJECTIVE_FALLBACK_RATE_PERCENT, gt=0, le=100, description="Share of router answers that came from the OpenAI fallback, over 15 minutes.")
     gpu_pod_pending_minutes: int = Field(10, ge=1, le=240, description="A GPU pod pending this long: no capacity or quota.")
     spot_interruptions_per_hour: int = Field(1, ge=1, description="Spot interruption warnings received in an hour.")
     openai_monthly_budget_usd: Optional[float] = Field(
@@ -864,6 +942,7 @@ class StackConfig(Section):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     load: LoadConfig = Field(default_factory=LoadConfig)
     cost_model: CostModelConfig = Field(default_factory=CostModelConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     # Secrets: set with `pulumi config set --secret llm-platform:<key>`; never printed or written.
     openai_api_key: SecretStr = Field(description="OpenAI API key the router uses.")
     router_master_key: SecretStr = Field(description="LiteLLM master key (admin API, key generation); starts with sk-.")
@@ -960,6 +1039,17 @@ class StackConfig(Section):
                 "llm-platform:load.inputTokensPerRequest",
                 f"input plus output tokens per request ({tokens}) exceed serving.model.maxModelLen "
                 f"({self.serving.model.max_model_len}): vLLM would refuse such requests; allowed: at most maxModelLen together",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _promotion_window_within_retention(self) -> "StackConfig":
+        window, retention = self.promotion.window, self.observability.prometheus_retention
+        if duration_seconds(window) > duration_seconds(retention):
+            raise CrossSectionError(
+                "llm-platform:promotion.window",
+                f"{window} is longer than observability.prometheusRetention ({retention}): Prometheus no longer holds "
+                "the start of it; allowed: a window within the retention",
             )
         return self
 

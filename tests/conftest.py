@@ -4,20 +4,48 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
-from stackconfig import from_stack_file, parse
-from tools.recorder import Recording, Registered, record, record_program
+from stackconfig import StackConfig, from_stack_file, parse
+from tools import plan as plan_command
+from tools import recorder
+from tools.recorder import Recording, Registered, record_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "shadow", "rollout", "prod")
 
 
-@functools.lru_cache(maxsize=None)
+_RECORDINGS: dict[str, Recording] = {}
+
+
+def _config_key(config: StackConfig) -> str:
+    """Everything the program reads, secrets included (two configs that differ only in a secret differ here)."""
+    reveal = lambda value: value.get_secret_value() if isinstance(value, SecretStr) else str(value)  # noqa: E731
+    return json.dumps(config.model_dump(mode="python"), default=reveal, sort_keys=True)
+
+
+def record(config: StackConfig) -> Recording:
+    """The program is deterministic in its config: record each distinct config once per test session."""
+    key = _config_key(config)
+    if key not in _RECORDINGS:
+        _RECORDINGS[key] = recorder.record(config)
+    return _RECORDINGS[key]
+
+
+@pytest.fixture(autouse=True)
+def _plans_share_recordings(request, monkeypatch):
+    """The plan command records through the session's cache too, except in tests marked ``fresh_recording``
+    (those that check what a recording itself does, e.g. that it never opens a connection)."""
+    if request.node.get_closest_marker("fresh_recording") is None:
+        monkeypatch.setattr(plan_command, "record", record)
+
+
 def planned(stack: str) -> Recording:
     return record(from_stack_file(stack, ROOT))
 

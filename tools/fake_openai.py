@@ -1,7 +1,7 @@
 """A fake OpenAI-compatible backend for tests and rehearsals: it stands in for OpenAI or for vLLM, on loopback only.
 
     python -m tools.fake_openai --name vllm --port 18001 [--latency 0.05] [--ttft 0.02] [--fail-rate 0.1]
-                                [--answer "..."] [--max-requests 2000] [--seed 1]
+                                [--answer "..."] [--wrong-rate 0.05] [--max-requests 2000] [--seed 1]
 
 It answers POST /v1/chat/completions (JSON or SSE stream), GET /v1/models, GET /health, and GET /metrics
 (Prometheus text: requests and failures by name). `--fail-rate` answers that share with 500; `--answer` sets
@@ -13,20 +13,27 @@ most `--max-requests` requests, then stops on its own; it refuses to bind anythi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 
 LOOPBACK = "127.0.0.1"
 
 
+# What a backend of poor answer quality says instead (--wrong-rate): shares no word with the echoed question.
+UNRELATED_ANSWER = "Sorry, bananas are yellow because of carotenoids."
+
+
 class FakeBackend:
     def __init__(self, name: str, latency: float, ttft: float, fail_rate: float, answer: str | None,
-                 max_requests: int, seed: int):
+                 max_requests: int, seed: int, wrong_rate: float = 0.0):
         self.name, self.latency, self.ttft, self.fail_rate, self.answer = name, latency, ttft, fail_rate, answer
+        self.wrong_rate = wrong_rate
         self.max_requests = max_requests
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -41,6 +48,10 @@ class FakeBackend:
             fail = self.random.random() < self.fail_rate
             self.failures += fail
             return self.requests, fail
+
+    def answers_wrong(self) -> bool:
+        with self.lock:
+            return self.random.random() < self.wrong_rate
 
     def text_for(self, body: dict) -> str:
         if self.answer is not None:
@@ -103,7 +114,7 @@ def handler_for(backend: FakeBackend) -> type[BaseHTTPRequestHandler]:
                 time.sleep(backend.ttft)
                 self._json(500, {"error": {"message": f"{backend.name} failed on purpose", "type": "server_error"}})
                 return
-            text = backend.text_for(body)
+            text = UNRELATED_ANSWER if backend.answers_wrong() else backend.text_for(body)
             model = body.get("model", backend.name)
             created = int(time.time())
             completion_tokens = max(1, len(text.split()))
@@ -157,6 +168,24 @@ def serve(backend: FakeBackend, port: int) -> ThreadingHTTPServer:
     return server
 
 
+def running(backend: FakeBackend) -> contextlib.AbstractContextManager[str]:
+    """Serve ``backend`` on a free loopback port from a thread of this process (tests); yields its base URL."""
+    return in_thread(serve(backend, 0))
+
+
+@contextlib.contextmanager
+def in_thread(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run a loopback test server from a thread of this process until the block ends; yields its base URL."""
+    thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.fake_openai", description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True)
@@ -165,13 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttft", type=float, default=0.02, help="seconds before the first streamed token")
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--answer", default=None)
+    parser.add_argument("--wrong-rate", type=float, default=0.0, help="share of answers replaced by an unrelated sentence")
     parser.add_argument("--max-requests", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    if not 0 <= args.fail_rate <= 1:
-        print("fake_openai: --fail-rate is out of range; allowed: 0 to 1", file=sys.stderr)
-        return 2
-    backend = FakeBackend(args.name, args.latency, args.ttft, args.fail_rate, args.answer, args.max_requests, args.seed)
+    for option, value in (("--fail-rate", args.fail_rate), ("--wrong-rate", args.wrong_rate)):
+        if not 0 <= value <= 1:
+            print(f"fake_openai: {option} is out of range; allowed: 0 to 1", file=sys.stderr)
+            return 2
+    backend = FakeBackend(args.name, args.latency, args.ttft, args.fail_rate, args.answer, args.max_requests, args.seed,
+                          wrong_rate=args.wrong_rate)
     server = serve(backend, args.port)
     print(f"fake {args.name} on http://{LOOPBACK}:{server.server_address[1]}", flush=True)
     try:

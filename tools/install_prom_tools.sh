@@ -1,10 +1,12 @@
 #!/bin/sh
-# Puts promtool and amtool into DIR (default .tools/bin) for `make test`: the Debian packages' binaries, unpacked,
-# never installed (no service, no root needed once the package lists exist). Tools already on PATH are kept.
+# Puts promtool, amtool and prometheus into DIR (default .tools/bin): promtool and amtool for `make test`, prometheus
+# (and promtool) for `make rehearse` and `make test-promote`, which start their own on 127.0.0.1. The Debian packages'
+# binaries, unpacked, never installed: no service (the package's would listen on 0.0.0.0:9090), no root needed once
+# the package lists exist. Tools already on PATH are kept.
 set -eu
 dir=${1:-.tools/bin}
 mkdir -p "$dir"
-for pair in promtool:prometheus amtool:prometheus-alertmanager; do
+for pair in promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager; do
   tool=${pair%%:*}
   package=${pair#*:}
   if command -v "$tool" >/dev/null 2>&1 || [ -x "$dir/$tool" ]; then

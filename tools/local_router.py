@@ -111,7 +111,7 @@ def start_router(files: dict[str, str], work_dir: Path, edit: Callable[[dict], N
     return router
 
 
-def _spawn(name: str, command: list[str], env: dict[str, str], log: Path, url: str, cwd: Path = ROOT) -> Process:
+def spawn(name: str, command: list[str], env: dict[str, str], log: Path, url: str, cwd: Path = ROOT) -> Process:
     handle = log.open("w")
     popen = subprocess.Popen(command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     return Process(name=name, popen=popen, url=url, log=log)
@@ -123,7 +123,7 @@ def start_fake(name: str, log_dir: Path, port: int | None = None, **options: Any
     command = [sys.executable, "-m", "tools.fake_openai", "--name", name, "--port", str(port)]
     for key, value in options.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
-    process = _spawn(name, command, {**os.environ, "PYTHONPATH": str(ROOT)}, log_dir / f"fake-{name}.log",
+    process = spawn(name, command, {**os.environ, "PYTHONPATH": str(ROOT)}, log_dir / f"fake-{name}.log",
                      f"http://{LOOPBACK}:{port}")
     wait_for(f"{process.url}/health", process, timeout=15)
     return process
@@ -146,7 +146,7 @@ def start_proxy(config_path: Path, log_dir: Path, self_hosted_base: str, openai_
         **(extra_env or {}),
     }
     command = [litellm, "--config", str(config_path), "--host", LOOPBACK, "--port", str(port), "--num_workers", "1"]
-    process = _spawn("litellm", command, env, log_dir / "litellm.log", f"http://{LOOPBACK}:{port}", cwd=config_path.parent)
+    process = spawn("litellm", command, env, log_dir / "litellm.log", f"http://{LOOPBACK}:{port}", cwd=config_path.parent)
     wait_for(f"{process.url}/health/liveliness", process, timeout=timeout)
     return process
 

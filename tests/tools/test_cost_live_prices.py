@@ -35,9 +35,13 @@ def test_dev_has_spot_prices_only_and_a_capacity_block_bills_its_own_price(tmp_p
 
 
 def test_each_stack_records_the_prices_its_pools_may_cost(any_plan):
-    (prices,) = [g for g in rule_groups(any_plan) if g["name"] == "llm-platform.prices"]
+    (recording,) = [g for g in rule_groups(any_plan) if g["name"] == "llm-platform.recording"]
     config = from_stack_file(any_plan.recording.stack, ROOT)
     expected = gpu_node_hourly_prices(config)
+    prices = [r for r in recording["rules"] if r.get("record") == "llm_platform:gpu_instance_hourly_price_usd"]
     recorded = {(r["labels"]["instance_type"], r["labels"]["capacity_type"]): float(r["expr"][len("vector("):-1])
-                for r in prices["rules"]}
+                for r in prices}
     assert recorded == pytest.approx(expected)
+    # In the same group and before what multiplies by them: a group's rules run in order, groups side by side.
+    first_user = next(i for i, r in enumerate(recording["rules"]) if r.get("record") == "llm_platform:gpu_nodes_hourly_usd")
+    assert all(recording["rules"].index(rule) < first_user for rule in prices)

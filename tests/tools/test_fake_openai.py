@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 
 import pytest
 
-from tools.fake_openai import FakeBackend, serve
+from tools.fake_openai import FakeBackend, running
 
 
 @pytest.fixture
 def fake():
     backend = FakeBackend("vllm", latency=0.0, ttft=0.0, fail_rate=0.0, answer=None, max_requests=100, seed=1)
-    server = serve(backend, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield backend, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with running(backend) as url:
+        yield backend, url
 
 
 def post(url: str, body: dict) -> tuple[int, bytes]:
@@ -69,3 +63,22 @@ def test_refuses_a_fail_rate_out_of_range(capsys):
 
     assert main(["--name", "x", "--port", "0", "--fail-rate", "2"]) == 2
     assert capsys.readouterr().err.strip() == "fake_openai: --fail-rate is out of range; allowed: 0 to 1"
+
+
+def test_answers_the_configured_share_with_an_unrelated_sentence(fake):
+    from tools.fake_openai import UNRELATED_ANSWER
+
+    backend, url = fake
+    backend.wrong_rate = 0.25
+    answers = [json.loads(post(url, {"messages": [{"role": "user", "content": f"q {i}"}]})[1])["choices"][0]["message"]["content"]
+               for i in range(60)]
+    wrong = answers.count(UNRELATED_ANSWER)
+    assert 5 <= wrong <= 25
+    assert all(a == f"Answer: q {i}" for i, a in enumerate(answers) if a != UNRELATED_ANSWER)
+
+
+def test_refuses_a_wrong_rate_out_of_range(capsys):
+    from tools.fake_openai import main
+
+    assert main(["--name", "x", "--port", "0", "--wrong-rate", "-0.1"]) == 2
+    assert capsys.readouterr().err.strip() == "fake_openai: --wrong-rate is out of range; allowed: 0 to 1"

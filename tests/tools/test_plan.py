@@ -110,6 +110,7 @@ def test_a_mandatory_policy_violation_exits_1(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "dev" / "policy.json").read_text()) == [violation]
 
 
+@pytest.mark.fresh_recording
 def test_never_reaches_the_network(tmp_path, monkeypatch):
     import socket
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
-import threading
 from contextlib import contextmanager
 
 import boto3
@@ -13,6 +12,7 @@ import moto
 import pytest
 
 from tests.conftest import plan_with
+from tools.fake_openai import in_thread
 from workloads.serving import sync_weights
 
 MODEL = "org/tiny-model"
@@ -61,15 +61,8 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def fake_hub():
     FakeHub.served, FakeHub.corrupt = [], set()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeHub)) as url:
+        yield url
 
 
 @pytest.fixture

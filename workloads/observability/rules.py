@@ -77,30 +77,28 @@ def runbook_anchor(alert: str) -> str:
 
 
 PRICE_METRIC = "llm_platform:gpu_instance_hourly_price_usd"
+RECORDING_GROUP = "llm-platform.recording"
 
 
-def price_rules(parameters: RuleParameters) -> dict[str, Any]:
+def price_rules(parameters: RuleParameters) -> list[dict[str, Any]]:
     """A constant series per (instance type, capacity type) the pools may launch: the price the Cost dashboard and
     llm_platform:gpu_nodes_hourly_usd multiply running nodes by."""
-    return {
-        "name": "llm-platform.prices",
-        # Recorded at the group's default interval like any rule: a recorded series goes stale 5 minutes after its
-        # last sample, so a longer interval would leave gaps.
-        "rules": [
-            {"record": PRICE_METRIC, "expr": f"vector({price:g})",
-             "labels": {"instance_type": instance_type, "capacity_type": capacity_type}}
-            for instance_type, capacity_type, price in sorted(parameters.gpu_node_hourly_prices)
-        ],
-    }
+    return [
+        {"record": PRICE_METRIC, "expr": f"vector({price:g})",
+         "labels": {"instance_type": instance_type, "capacity_type": capacity_type}}
+        for instance_type, capacity_type, price in sorted(parameters.gpu_node_hourly_prices)
+    ]
 
 
 def render_rule_groups(parameters: RuleParameters) -> list[dict[str, Any]]:
     """The rule groups for one stack, as Prometheus and promtool read them (``groups:`` in a rule file)."""
     values = parameters.placeholders()
     groups = copy.deepcopy(yaml.safe_load(RULES_FILE.read_text())["groups"])
-    rendered = [price_rules(parameters)] if parameters.gpu_node_hourly_prices else []
+    rendered = []
     for group in groups:
-        rules = []
+        # The prices open the recording group: rules of one group are evaluated in order, groups side by side, so
+        # llm_platform:gpu_nodes_hourly_usd always finds this evaluation's prices.
+        rules = price_rules(parameters) if group["name"] == RECORDING_GROUP else []
         for rule in group["rules"]:
             required = rule.pop("requires", [])
             unknown = [name for name in required if name not in values]

@@ -60,15 +60,18 @@ def expressions(kind: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def test_four_dashboards_one_file_each_with_unique_uids_and_panel_ids():
+def test_five_dashboards_one_file_each_with_unique_uids_and_panel_ids():
     documents = dashboard_documents()
-    assert set(documents) == {"serving", "gpu", "traffic", "cost"}
+    assert set(documents) == {"serving", "gpu", "traffic", "cost", "shadow"}
     uids = [d["uid"] for d in documents.values()]
     assert len(set(uids)) == len(uids)
     for stem, document in documents.items():
         json.loads((DASHBOARDS_DIR / f"{stem}.json").read_text())
         ids = [p["id"] for p in document["panels"]]
         assert len(set(ids)) == len(ids) >= 8, stem
+        if stem == "shadow":
+            assert {"Agreement distribution", "Latency p50 and p95, both backends", "Self-hosted failure rate in replays"} \
+                <= {p["title"] for p in document["panels"]}
         assert document["editable"] is False, "provisioned dashboards change in the repository, not in the UI"
         for panel in document["panels"]:
             assert panel["targets"] and panel["title"], (stem, panel.get("title"))
@@ -113,7 +116,8 @@ def test_the_edge_status_panel_reads_the_access_log_from_loki():
 
 def test_dashboards_ship_as_labelled_config_maps_in_the_platform_folder(any_plan):
     maps = [r.inputs for r in any_plan.of_type("kubernetes:core/v1:ConfigMap") if r.inputs["metadata"]["name"].startswith("dashboard-")]
-    assert {m["metadata"]["name"] for m in maps} == {"dashboard-serving", "dashboard-gpu", "dashboard-traffic", "dashboard-cost"}
+    assert {m["metadata"]["name"] for m in maps} == {"dashboard-serving", "dashboard-gpu", "dashboard-traffic", "dashboard-cost",
+                                                     "dashboard-shadow"}
     for config_map in maps:
         assert config_map["metadata"]["labels"] == {"grafana_dashboard": "1"}
         assert config_map["metadata"]["annotations"] == {"grafana_folder": "LLM platform"}
