@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The real LiteLLM proxy lives in a virtualenv of its own: its dependencies are not the program's.
 ROUTER_VENV := .venv-router
+# checkov scans the rendered manifests in `make test`; it pins boto3 and packaging below the program's, so it too
+# has a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
 # promtool and amtool check the alert rules and Alertmanager's config, prometheus serves make rehearse and
 # make test-promote; all unpacked from Debian's packages (tools/install_prom_tools.sh).
 PROM_TOOLS := .tools/bin
@@ -18,6 +21,11 @@ STACKS := dev shadow rollout prod
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(ROUTER_VENV)/.installed: requirements-router.txt
@@ -35,7 +43,7 @@ $(PROM_TOOLS)/.installed: tools/install_prom_tools.sh
 	tools/install_prom_tools.sh $(PROM_TOOLS)
 	touch $@
 
-test: $(VENV)/.installed $(PROM_TOOLS)/.installed
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PROM_TOOLS)/.installed
 	PATH="$(CURDIR)/$(PROM_TOOLS):$$PATH" $(PY) -m pytest -q -n $(TEST_WORKERS) --ignore=tests/live_router --ignore=tests/promotion
 
 # The rendered router configs against the real LiteLLM proxy and fake backends on 127.0.0.1.

@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("versions.yaml")
 DOC = ROOT / "docs" / "versions.md"
 REQUIREMENTS = ("requirements.txt", "requirements-router.txt")
+# A tool's own virtualenv, frozen whole so that its results repeat: only the tool itself is a pin of this project.
+TOOL_REQUIREMENTS = {"requirements-checkov.txt": ("checkov",)}
 # Releases on the package index worth watching besides the requirements: the router image's and vLLM's.
 INDEX_WATCH = {"litellm": "litellm", "vllm": "vllm"}
 
@@ -63,12 +65,14 @@ def code_pins() -> dict[str, str]:
 def python_pins() -> dict[str, tuple[str, str]]:
     """package -> (pinned version, requirements file)."""
     pins: dict[str, tuple[str, str]] = {}
-    for file_name in REQUIREMENTS:
+    for file_name in (*REQUIREMENTS, *TOOL_REQUIREMENTS):
         for line in (ROOT / file_name).read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if "==" in line:
                 name, version = line.split("==", 1)
-                pins[re.sub(r"\[.*\]", "", name).strip().lower()] = (version.strip(), file_name)
+                name = re.sub(r"\[.*\]", "", name).strip().lower()
+                if file_name not in TOOL_REQUIREMENTS or name in TOOL_REQUIREMENTS[file_name]:
+                    pins[name] = (version.strip(), file_name)
     return pins
 
 

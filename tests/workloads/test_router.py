@@ -202,6 +202,7 @@ def test_pod_runs_on_system_nodes_spread_and_drains_streams(ha):
     assert sc["readOnlyRootFilesystem"] is False
     assert "runAsNonRoot" not in sc and "runAsNonRoot" not in pod["securityContext"]
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False, "LiteLLM never calls the Kubernetes API"
 
 
 def test_redis_endpoint_only_with_a_cache(ha, single):

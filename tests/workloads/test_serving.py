@@ -132,6 +132,19 @@ def test_hardened_container(any_plan):
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert "memory" in container["resources"]["limits"]
+    assert spec["automountServiceAccountToken"] is False, "vLLM never calls the Kubernetes API"
+
+
+def test_the_hugging_face_token_is_a_read_only_file_not_an_environment_variable(any_plan):
+    spec = any_plan.k8s("Deployment", "vllm")["spec"]["template"]["spec"]
+    container = vllm_container(any_plan)
+    env = {e["name"]: e for e in container["env"]}
+    assert "HF_TOKEN" not in env and not any("valueFrom" in e for e in container["env"])
+    assert env["HF_TOKEN_PATH"]["value"] == "/var/run/secrets/huggingface/token"
+    (volume,) = [v for v in spec["volumes"] if v["name"] == "hf-token"]
+    assert volume["secret"]["secretName"] == "hf-token" and volume["secret"]["defaultMode"] == 0o440
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "hf-token"]
+    assert mount == {"name": "hf-token", "mountPath": "/var/run/secrets/huggingface", "readOnly": True}
 
 
 @pytest.mark.parametrize("stack, minimum", [("dev", 0), ("shadow", 1), ("rollout", 2), ("prod", 3)])

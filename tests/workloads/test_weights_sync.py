@@ -129,6 +129,18 @@ def job(plan) -> dict:
     return resource.inputs
 
 
+def test_the_token_is_read_from_the_mounted_file_first(tmp_path, monkeypatch):
+    token_file = tmp_path / "token"
+    token_file.write_text("hf_from_file\n")
+    monkeypatch.setenv("HF_TOKEN", "hf_from_env")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(token_file))
+    assert sync_weights.hf_token() == "hf_from_file"
+    monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "absent"))
+    assert sync_weights.hf_token() == "hf_from_env", "run by hand, HF_TOKEN still works"
+    monkeypatch.delenv("HF_TOKEN")
+    assert sync_weights.hf_token() is None, "public models need no token"
+
+
 def test_job_runs_small_on_a_system_node_with_hash_pinned_boto3(any_plan):
     spec = job(any_plan)["spec"]["template"]["spec"]
     (container,) = spec["containers"]
@@ -142,6 +154,9 @@ def test_job_runs_small_on_a_system_node_with_hash_pinned_boto3(any_plan):
     assert env["AWS_REGION"] == "us-east-1"
     assert env["MODEL_REVISION"] == "a09a35458c702b33eeacc393d103063234e8bc28"
     assert env["S3_PREFIX"].endswith("/a09a35458c702b33eeacc393d103063234e8bc28")
+    assert env["HF_TOKEN_PATH"] == "/var/run/secrets/huggingface/token" and "HF_TOKEN" not in env
+    assert {"name": "hf-token", "mountPath": "/var/run/secrets/huggingface", "readOnly": True} in container["volumeMounts"]
+    assert spec["automountServiceAccountToken"] is False, "the Job talks to Hugging Face and S3 only"
     config_map = any_plan.k8s("ConfigMap", "sync-weights")["data"]
     assert set(config_map) == {"sync_weights.py", "requirements.txt"}
     assert all("--hash=sha256:" in line for line in config_map["requirements.txt"].splitlines() if not line.startswith("#"))

@@ -151,6 +151,8 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]], bucket: Optiona
         # differ on whether the Pod Identity webhook's credentials work without it, and the proxy has no API rights.
         "serviceAccountName": NAME,
         "nodeSelector": dict(args.system_node_selector),
+        # LiteLLM never calls the Kubernetes API: no token for a compromised proxy to use.
+        "automountServiceAccountToken": False,
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "topologySpreadConstraints": [{
             "maxSkew": 1,

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 HF_TOKEN_SECRET = "hf-token"
+HF_TOKEN_DIR = "/var/run/secrets/huggingface"
+
+
+def hf_token_file() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The token as a read-only file, not an environment variable (which child processes, crash reports and
+    ``/proc/<pid>/environ`` would carry): (the env var naming it, the pod volume, the container's mount).
+    huggingface_hub, and so vLLM, reads the file named by HF_TOKEN_PATH; sync_weights.py does the same."""
+    env = {"name": "HF_TOKEN_PATH", "value": f"{HF_TOKEN_DIR}/token"}
+    volume = {"name": "hf-token", "secret": {"secretName": HF_TOKEN_SECRET, "items": [{"key": "token", "path": "token"}],
+                                              "defaultMode": 0o440}}
+    mount = {"name": "hf-token", "mountPath": HF_TOKEN_DIR, "readOnly": True}
+    return env, volume, mount
 
 
 @dataclass(frozen=True)

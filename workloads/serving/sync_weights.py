@@ -7,8 +7,9 @@ SHA-256 is checked against the one Hugging Face publishes. Files already in S3 a
 so a Job that failed half-way resumes; a ``.complete`` marker naming the revision is written last, and vLLM
 is only started once it exists (its Deployment waits for this Job).
 
-Environment: MODEL_ID, MODEL_REVISION (a commit), S3_BUCKET, S3_PREFIX, AWS_REGION, HF_TOKEN (optional),
-HF_ENDPOINT (optional, default https://huggingface.co).
+Environment: MODEL_ID, MODEL_REVISION (a commit), S3_BUCKET, S3_PREFIX, AWS_REGION, HF_TOKEN_PATH (optional: the
+file holding the Hugging Face token, as huggingface_hub reads it; else HF_TOKEN), HF_ENDPOINT (optional, default
+https://huggingface.co).
 """
 
 from __future__ import annotations
@@ -121,6 +122,15 @@ def _marker_matches(s3, bucket: str, marker: str, revision: str) -> bool:
     return json.loads(body or b"{}").get("revision") == revision
 
 
+def hf_token() -> str | None:
+    """The token from the file HF_TOKEN_PATH names (the Job mounts the Secret there), else from HF_TOKEN."""
+    path = os.environ.get("HF_TOKEN_PATH")
+    if path and os.path.isfile(path):
+        with open(path, encoding="utf-8") as token_file:
+            return token_file.read().strip() or None
+    return os.environ.get("HF_TOKEN") or None
+
+
 def main() -> int:
     import boto3
 
@@ -132,7 +142,7 @@ def main() -> int:
     s3 = boto3.client("s3", region_name=env["AWS_REGION"])
     try:
         counts = sync(s3, env["S3_BUCKET"], env["S3_PREFIX"], env["MODEL_ID"], env["MODEL_REVISION"],
-                      os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/"), os.environ.get("HF_TOKEN") or None)
+                      os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/"), hf_token())
     except SyncError as err:
         print(f"weights sync: {err}", file=sys.stderr)
         return 1

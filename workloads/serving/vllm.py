@@ -23,7 +23,7 @@ from stackconfig.model import (
 )
 
 from ..pod_access import ingress_only_from, service_monitor
-from .namespace import HF_TOKEN_SECRET
+from .namespace import hf_token_file
 
 PORT = 8000
 PRESTOP_SECONDS = 15  # time for the endpoint removal to reach the router before SIGTERM
@@ -102,13 +102,29 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
                  # Pod Identity hands out credentials, not a region: the S3 streamer needs one.
                  "AWS_REGION": args.region, "AWS_DEFAULT_REGION": args.region}
     env = [{"name": k, "value": v} for k, v in cache_env.items()]
+    mounts = [
+        {"name": "shm", "mountPath": "/dev/shm"},
+        {"name": "cache", "mountPath": "/cache"},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes: list[dict[str, Any]] = [
+        # NCCL and the tokenizer workers share memory through /dev/shm; the default 64 MiB is far too small.
+        {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{VLLM_SHM_GIB_PER_GPU * gpus}Gi"}},
+        {"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
+    ]
     if has_hf_token:
-        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": "token"}}})
+        token_env, token_volume, token_mount = hf_token_file()
+        env.append(token_env)
+        volumes.append(token_volume)
+        mounts.append(token_mount)
     # Memory requested as limited: a GPU replica is not a place to overcommit (sizes in stackconfig.model).
     memory = f"{serving.replica_memory_gib}Gi"
     spread = {"maxSkew": 1, "labelSelector": {"matchLabels": APP_LABELS}}
     return {
         "serviceAccountName": args.service_account,
+        # vLLM never calls the Kubernetes API; Pod Identity mounts a token of its own for S3.
+        "automountServiceAccountToken": False,
         "terminationGracePeriodSeconds": serving.termination_grace_period_seconds,
         "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
                             "seccompProfile": {"type": "RuntimeDefault"}},
@@ -138,18 +154,9 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
             "lifecycle": {"preStop": {"sleep": {"seconds": PRESTOP_SECONDS}}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
-            "volumeMounts": [
-                {"name": "shm", "mountPath": "/dev/shm"},
-                {"name": "cache", "mountPath": "/cache"},
-                {"name": "tmp", "mountPath": "/tmp"},
-            ],
+            "volumeMounts": mounts,
         }],
-        "volumes": [
-            # NCCL and the tokenizer workers share memory through /dev/shm; the default 64 MiB is far too small.
-            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{VLLM_SHM_GIB_PER_GPU * gpus}Gi"}},
-            {"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}},
-            {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
-        ],
+        "volumes": volumes,
     }
 
 

@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 
 from stackconfig.model import ServingConfig
 
-from .namespace import HF_TOKEN_SECRET
+from .namespace import hf_token_file
 
 SCRIPT = Path(__file__).with_name("sync_weights.py")
 REQUIREMENTS = Path(__file__).with_name("sync_weights_requirements.txt")
@@ -53,14 +53,25 @@ def job_spec(args: WeightsSyncArgs, bucket: str) -> dict[str, Any]:
         {"name": "PYTHONPATH", "value": "/work/deps"},
         {"name": "PIP_DISABLE_PIP_VERSION_CHECK", "value": "1"},
     ]
+    volumes: list[dict[str, Any]] = [
+        {"name": "scripts", "configMap": {"name": "sync-weights"}},
+        # boto3's wheels and pip's scratch space: the model itself never lands here.
+        {"name": "work", "emptyDir": {"sizeLimit": "1Gi"}},
+    ]
+    mounts = [{"name": "scripts", "mountPath": "/scripts"}, {"name": "work", "mountPath": "/work"}]
     if args.has_hf_token:
-        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": HF_TOKEN_SECRET, "key": "token"}}})
+        token_env, token_volume, token_mount = hf_token_file()
+        env.append(token_env)
+        volumes.append(token_volume)
+        mounts.append(token_mount)
     install = "pip install --quiet --no-cache-dir --only-binary=:all: --require-hashes --target /work/deps -r /scripts/requirements.txt"
     return {
         "backoffLimit": 4,
         "activeDeadlineSeconds": sync.timeout_minutes * 60,
         "template": {"spec": {
             "serviceAccountName": args.service_account,
+            # The Job talks to Hugging Face and S3 only; Pod Identity mounts a token of its own for S3.
+            "automountServiceAccountToken": False,
             "restartPolicy": "OnFailure",
             "nodeSelector": args.system_node_selector,
             "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
@@ -74,13 +85,9 @@ def job_spec(args: WeightsSyncArgs, bucket: str) -> dict[str, Any]:
                 "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
                 "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                     "capabilities": {"drop": ["ALL"]}},
-                "volumeMounts": [{"name": "scripts", "mountPath": "/scripts"}, {"name": "work", "mountPath": "/work"}],
+                "volumeMounts": mounts,
             }],
-            "volumes": [
-                {"name": "scripts", "configMap": {"name": "sync-weights"}},
-                # boto3's wheels and pip's scratch space: the model itself never lands here.
-                {"name": "work", "emptyDir": {"sizeLimit": "1Gi"}},
-            ],
+            "volumes": volumes,
         }},
     }
 
