@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import fcntl
 import functools
+import hashlib
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,9 @@ STACKS = ("dev", "shadow", "rollout", "prod")
 
 
 _RECORDINGS: dict[str, Recording] = {}
+# Under pytest-xdist the workers share recordings through files here (set by _share_recordings_between_workers),
+# so that a config is recorded once per run rather than once per worker.
+_SHARED_DIR: Path | None = None
 
 
 def _config_key(config: StackConfig) -> str:
@@ -34,8 +40,30 @@ def record(config: StackConfig) -> Recording:
     """The program is deterministic in its config: record each distinct config once per test session."""
     key = _config_key(config)
     if key not in _RECORDINGS:
-        _RECORDINGS[key] = recorder.record(config)
+        _RECORDINGS[key] = _shared_recording(key, config) if _SHARED_DIR else recorder.record(config)
     return _RECORDINGS[key]
+
+
+def _shared_recording(key: str, config: StackConfig) -> Recording:
+    path = _SHARED_DIR / hashlib.sha256(key.encode()).hexdigest()
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a worker that wants the same config waits for the one recording it
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        recording = recorder.record(config)
+        path.with_suffix(".tmp").write_bytes(pickle.dumps(recording))
+        path.with_suffix(".tmp").rename(path)
+        return recording
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _share_recordings_between_workers(tmp_path_factory, worker_id):
+    global _SHARED_DIR
+    if worker_id != "master":
+        _SHARED_DIR = tmp_path_factory.getbasetemp().parent / "recordings"  # the run's root, shared by its workers
+        _SHARED_DIR.mkdir(exist_ok=True)
+    yield
+    _SHARED_DIR = None
 
 
 @pytest.fixture(autouse=True)

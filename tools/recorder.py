@@ -150,4 +150,24 @@ def record_program(stack: str, region: str, program: Callable[[], None], preview
     settings.ROOT.set(None)
     recording.resources.clear()
     _sync_await(run_in_stack(program))
+    recording.resources[:] = _tree_order(recording.resources)
     return recording
+
+
+def _tree_order(resources: list[Registered]) -> list[Registered]:
+    """Parents before children, siblings by URN: the SDK registers from a thread pool, so the order
+    of arrival differs from run to run, and the plan's files must not."""
+    children: dict[str, list[Registered]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent, []).append(resource)
+    known = {resource.urn for resource in resources}
+    ordered: list[Registered] = []
+
+    def walk(parent: str) -> None:
+        for child in sorted(children.get(parent, []), key=lambda r: r.urn):
+            ordered.append(child)
+            walk(child.urn)
+
+    for parent in sorted(p for p in children if p not in known):  # roots: the stack (or a test's bare program)
+        walk(parent)
+    return ordered
