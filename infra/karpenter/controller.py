@@ -118,6 +118,9 @@ class Karpenter(pulumi.ComponentResource):
                 "replicas": 2,
                 "nodeSelector": {"kubernetes.io/os": "linux", **args.system_node_selector},
                 "controller": {
+                    # Pod Identity hands out credentials, not a region, and without one Karpenter asks IMDS, which
+                    # pods on the system nodes cannot reach (hop limit 1): the controller would exit at start.
+                    "env": [{"name": "AWS_REGION", "value": args.region}],
                     "resources": {
                         "requests": {"cpu": "1", "memory": "1Gi"},
                         "limits": {"cpu": "1", "memory": "1Gi"},

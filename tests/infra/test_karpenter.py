@@ -125,3 +125,10 @@ def test_controller_via_pod_identity_and_crds_chart(any_plan):
     assert crds["chart"] == "oci://public.ecr.aws/karpenter/karpenter-crd" and crds["version"] == controller["version"]
     assert controller["skipCrds"] is True
     assert controller["values"]["nodeSelector"]["node.llm-platform.io/role"] == "system"
+    assert controller["values"]["controller"]["env"] == [{"name": "AWS_REGION", "value": "us-east-1"}]
+
+
+def test_controller_region_follows_the_stack():
+    """Without a region the controller asks IMDS, which its pod cannot reach on the system nodes, and exits."""
+    controller = plan_with("dev", {"aws:region": "eu-west-1"}).helm("karpenter")
+    assert controller["values"]["controller"]["env"] == [{"name": "AWS_REGION", "value": "eu-west-1"}]
