@@ -50,6 +50,8 @@ def job_spec(args: WeightsSyncArgs, bucket: str) -> dict[str, Any]:
         # Pod Identity hands out credentials, not a region.
         {"name": "AWS_REGION", "value": args.region},
         {"name": "HOME", "value": "/work"},
+        # pip stages every install in a temporary directory, and the root filesystem is read-only.
+        {"name": "TMPDIR", "value": "/work"},
         {"name": "PYTHONPATH", "value": "/work/deps"},
         {"name": "PIP_DISABLE_PIP_VERSION_CHECK", "value": "1"},
     ]
