@@ -34,7 +34,7 @@ class ClusterAddons(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.addons: dict[str, aws.eks.Addon] = {}
         for addon in args.names:
-            associations = None
+            associations, permissions = None, []
             if addon == "aws-ebs-csi-driver":
                 role = PodIdentityRole(
                     "ebs-csi",
@@ -50,6 +50,9 @@ class ClusterAddons(pulumi.ComponentResource):
                 associations = [
                     aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.role_arn, service_account="ebs-csi-controller-sa")
                 ]
+                # The role with its policy attached, not only its ARN: the first volumes (Prometheus, Grafana) are
+                # provisioned as soon as the driver runs.
+                permissions = [role]
             # The VPC CNI enforces NetworkPolicies only when asked to; serving and the router rely on them.
             configuration = json.dumps({"enableNetworkPolicy": "true"}) if addon == "vpc-cni" else None
             self.addons[addon] = aws.eks.Addon(
@@ -61,6 +64,6 @@ class ClusterAddons(pulumi.ComponentResource):
                 resolve_conflicts_on_update="PRESERVE",
                 pod_identity_associations=associations,
                 configuration_values=configuration,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=permissions),
             )
         self.register_outputs({})

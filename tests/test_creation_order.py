@@ -83,6 +83,14 @@ def test_karpenter_waits_for_coredns_and_prometheus_for_the_ebs_csi_driver(any_p
     assert addon(any_plan, "aws-ebs-csi-driver").urn in order.waits_for(release(any_plan, "kube-prometheus-stack").urn)
 
 
+def test_the_ebs_csi_driver_starts_with_its_permissions_attached(any_plan):
+    """Prometheus's and Grafana's volumes are provisioned as soon as the driver runs: its role's policy must be
+    attached by then, not only the role created."""
+    order = Order(any_plan.recording)
+    (attachment,) = [r for r in any_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if r.name.startswith("ebs-csi")]
+    assert attachment.urn in order.waits_for(addon(any_plan, "aws-ebs-csi-driver").urn)
+
+
 def test_the_cluster_services_add_ons_are_not_left_dangling(any_plan):
     order = Order(any_plan.recording)
     kubernetes_nodes = [r for r in any_plan.recording.resources if r.type.startswith("kubernetes:") and order.is_node(r.urn)]
