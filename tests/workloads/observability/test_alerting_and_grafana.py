@@ -79,6 +79,31 @@ def test_amtool_accepts_the_config_and_the_subject_fits_sns(plans, amtool, tmp_p
     assert len(text) < 100 and "\n" not in text, "SNS refuses subjects of 100 characters or more, or with line breaks"
 
 
+def test_sns_attributes_are_never_empty_for_the_charts_own_alerts(plans, amtool, tmp_path):
+    """SNS refuses a message attribute with an empty value: a group of kube-prometheus-stack alerts (no component
+    label) of mixed severities must still page."""
+    (sns,) = kps(plans["prod"])["alertmanager"]["config"]["receivers"][1]["sns_configs"]
+    labels = [{"alertname": "KubePodCrashLooping", "severity": "warning"}, {"alertname": "TargetDown", "severity": "critical"}]
+    data = {
+        "receiver": "sns", "status": "firing", "groupLabels": {"alertname": "KubePodCrashLooping"},
+        "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+        "alerts": [{"status": "firing", "labels": item, "annotations": {}, "startsAt": "2026-11-27T00:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": str(n)} for n, item in enumerate(labels)],
+    }
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    (tmp_path / "none.tmpl").write_text("")
+    rendered = {}
+    for name, template in sns["attributes"].items():
+        result = subprocess.run(
+            [amtool, "template", "render", f"--template.glob={tmp_path}/*.tmpl", f"--template.data={tmp_path / 'data.json'}",
+             f"--template.text={template}"],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+        rendered[name] = result.stdout.strip()
+    assert rendered == {"severity": "mixed", "component": "kubernetes"}
+
+
 def test_grafana_admin_comes_from_a_secret_never_the_chart_default(any_plan):
     grafana = kps(any_plan)["grafana"]
     assert grafana["enabled"] is True
