@@ -24,7 +24,7 @@ from infra.system_nodes import SystemNodeGroup, SystemNodeGroupArgs
 from stackconfig import StackConfig
 from stackconfig.versions import EKS_ADDON_VERSIONS
 from tools.cost.live_prices import gpu_node_hourly_prices
-from tools.cost.model import monthly_budget_usd, openai_bill
+from tools.cost.model import expected_monthly_usd, monthly_budget_usd, openai_bill
 from workloads.autoscaling import Keda, KedaArgs
 from workloads.edge import BackendRef, Edge, EdgeArgs, PublicService
 from workloads.edge.common import NAMESPACE as EDGE_NAMESPACE
@@ -201,6 +201,7 @@ def build_platform(cfg: StackConfig) -> dict[str, pulumi.Input]:
             stack=cfg.stack,
             cost_tag_key=COST_TAG_KEY,
             monthly_limit_usd=monthly_budget_usd(cfg),
+            expected_monthly_usd=expected_monthly_usd(cfg),
             actual_thresholds_percent=list(cfg.budget.actual_thresholds_percent),
             forecast_thresholds_percent=list(cfg.budget.forecast_thresholds_percent),
             emails=list(cfg.budget.notification_emails),

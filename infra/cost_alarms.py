@@ -17,6 +17,9 @@ class CostAlarmsArgs:
     stack: str
     cost_tag_key: str
     monthly_limit_usd: float
+    # What the stack is expected to spend (the estimate plus headroom): where the limit sits higher (at the worst case
+    # the GPU caps allow, or set by the stack), spend above the expectation is announced too, in dollars.
+    expected_monthly_usd: float | None
     actual_thresholds_percent: list[int]
     forecast_thresholds_percent: list[int]
     emails: list[str]
@@ -79,6 +82,17 @@ class CostAlarms(pulumi.ComponentResource):
             for kind, thresholds in (("ACTUAL", args.actual_thresholds_percent), ("FORECASTED", args.forecast_thresholds_percent))
             for percent in thresholds
         ]
+        if args.expected_monthly_usd is not None and args.expected_monthly_usd < args.monthly_limit_usd:
+            notifications += [
+                aws.budgets.BudgetNotificationArgs(
+                    notification_type=kind,
+                    comparison_operator="GREATER_THAN",
+                    threshold=args.expected_monthly_usd,
+                    threshold_type="ABSOLUTE_VALUE",
+                    subscriber_sns_topic_arns=[topic.arn],
+                )
+                for kind in ("ACTUAL", "FORECASTED")
+            ]
         # The tag must be activated as a cost allocation tag in Billing before the budget sees spend.
         aws.budgets.Budget(
             f"{name}-monthly",

@@ -303,13 +303,20 @@ class KarpenterConfig(Section):
     root_volume_gib: int = Field(200, ge=100, le=2000, description="gp3 root volume, sized for model images.")
 
 
+BUDGET_NOTIFICATIONS = 10
+
+
 class BudgetConfig(Section):
     monthly_limit_usd: Optional[float] = Field(
         None, gt=0,
         description="The AWS Budget's monthly limit. Unset: derived from the cost estimate plus headroomPercent, and never "
-                    "below the worst case at the GPU caps (docs/cost.md).",
+                    "below the worst case at the GPU caps (docs/cost.md). Spend above the estimate plus headroomPercent is "
+                    "announced either way.",
     )
-    headroom_percent: int = Field(20, ge=0, le=500, description="Headroom over the cost estimate for a derived budget.")
+    headroom_percent: int = Field(
+        20, ge=0, le=500,
+        description="Headroom over the cost estimate: for a derived budget, and for the alerts on spend above the estimate.",
+    )
     actual_thresholds_percent: list[int] = Field(default_factory=lambda: [50, 80, 100], min_length=1)
     forecast_thresholds_percent: list[int] = Field(default_factory=lambda: [100], min_length=1)
     notification_emails: list[str] = Field(min_length=1)
@@ -322,6 +329,20 @@ class BudgetConfig(Section):
             if not 1 <= value <= 1000:
                 raise ValueError(f"{value} is out of range; allowed: percentages from 1 to 1000")
         return values
+
+    @model_validator(mode="after")
+    def _notifications(self) -> "BudgetConfig":
+        for key, values in (("actualThresholdsPercent", self.actual_thresholds_percent),
+                            ("forecastThresholdsPercent", self.forecast_thresholds_percent)):
+            if len(set(values)) != len(values):
+                raise ValueError(f"{key} repeats a threshold; allowed: each percentage once")
+        # AWS Budgets takes ten notifications a budget; two announce spend above the estimate (infra/cost_alarms.py).
+        count = len(self.actual_thresholds_percent) + len(self.forecast_thresholds_percent)
+        if count > BUDGET_NOTIFICATIONS - 2:
+            raise ValueError(f"actualThresholdsPercent and forecastThresholdsPercent have {count} thresholds together; "
+                             f"allowed: at most {BUDGET_NOTIFICATIONS - 2} (AWS allows {BUDGET_NOTIFICATIONS} notifications "
+                             "a budget, 2 of them are for spend above the estimate)")
+        return self
 
     @field_validator("notification_emails")
     @classmethod

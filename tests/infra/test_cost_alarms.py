@@ -4,13 +4,43 @@ import json
 
 import pytest
 
+from stackconfig import from_stack_file
+from tests.conftest import plan_with
+from tools.cost.model import estimate, expected_monthly_usd, monthly_budget_usd
+
 
 def test_budget_notifications_per_config(plans):
     budget = plans["prod"].one("aws:budgets/budget:Budget").inputs
-    notes = {(n["notificationType"], n["threshold"]) for n in budget["notifications"]}
-    assert notes == {("ACTUAL", 50), ("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100)}
-    assert all(n["thresholdType"] == "PERCENTAGE" and n["subscriberSnsTopicArns"] for n in budget["notifications"])
+    notes = {(n["notificationType"], n["threshold"], n["thresholdType"]) for n in budget["notifications"]}
+    expected = expected_monthly_usd(from_stack_file("prod"))
+    assert notes == {
+        ("ACTUAL", 50, "PERCENTAGE"), ("ACTUAL", 80, "PERCENTAGE"), ("ACTUAL", 100, "PERCENTAGE"), ("FORECASTED", 100, "PERCENTAGE"),
+        ("ACTUAL", expected, "ABSOLUTE_VALUE"), ("FORECASTED", expected, "ABSOLUTE_VALUE"),
+    }
+    assert all(n["subscriberSnsTopicArns"] for n in budget["notifications"])
     assert budget["limitAmount"] == "40000.00" and budget["timeUnit"] == "MONTHLY"
+
+
+@pytest.mark.parametrize("stack", ["dev", "rollout"])
+def test_spend_above_the_estimate_is_announced_below_a_limit_raised_to_the_gpu_caps(plans, stack):
+    """A derived limit sits at the worst case the caps allow, far above what the stack should spend; the budget also
+    fires (actual and forecast) at the estimate plus headroom, so a stack running at twice its estimate is noticed."""
+    config = from_stack_file(stack)
+    budget = plans[stack].one("aws:budgets/budget:Budget").inputs
+    expected = expected_monthly_usd(config)
+    limit = float(budget["limitAmount"])
+    assert config.budget.monthly_limit_usd is None and limit == monthly_budget_usd(config)
+    assert expected < 0.5 * limit  # the percentage thresholds alone would first fire at half the limit
+    assert expected >= estimate(config).aws_monthly_usd * (1 + config.budget.headroom_percent / 100)
+    absolute = sorted((n["notificationType"], n["threshold"]) for n in budget["notifications"] if n["thresholdType"] == "ABSOLUTE_VALUE")
+    assert absolute == [("ACTUAL", expected), ("FORECASTED", expected)]
+
+
+def test_no_spend_alert_above_the_limit_itself():
+    config = from_stack_file("dev")
+    tight = plan_with("dev", {"llm-platform:budget.monthlyLimitUsd": expected_monthly_usd(config) - 10})
+    budget = tight.one("aws:budgets/budget:Budget").inputs
+    assert all(n["thresholdType"] == "PERCENTAGE" for n in budget["notifications"])
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -331,6 +331,12 @@ def worst_case_monthly_usd(estimate_: Estimate) -> float:
     return platform + max_monthly_gpu_spend(config) + config.gpu_pools.total_gpu_limit * volume_usd
 
 
+def expected_monthly_usd(config: StackConfig) -> float:
+    """What the stack should spend on AWS in a month: the estimate plus budget.headroomPercent, rounded up to $10.
+    The budget announces spend above it even where its limit is higher."""
+    return float(math.ceil(estimate(config).aws_monthly_usd * (1 + config.budget.headroom_percent / 100) / 10) * 10)
+
+
 def monthly_budget_usd(config: StackConfig) -> float:
     """The AWS Budget's limit: the stack's own, or the estimate plus budget.headroomPercent, raised to the worst case
     at the GPU caps when that is higher (a budget below what the caps allow would be a cap that is not one), and

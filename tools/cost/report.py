@@ -6,7 +6,9 @@ from typing import Any, Optional
 
 from stackconfig import StackConfig
 
-from .model import Estimate, assumptions, break_even_requests, estimate, monthly_budget_usd, worst_case_monthly_usd
+from .model import (
+    Estimate, assumptions, break_even_requests, estimate, expected_monthly_usd, monthly_budget_usd, worst_case_monthly_usd,
+)
 from .planner import CapacityPlan, Fit
 from .prices import hours_per_month, max_monthly_gpu_spend
 
@@ -74,6 +76,7 @@ def content(config: StackConfig) -> dict[str, Any]:
     break_even = break_even_requests(config)
     worst = worst_case_monthly_usd(e)
     budget = monthly_budget_usd(config)
+    expected = expected_monthly_usd(config)
     return {
         "stack": config.stack,
         "phase": config.phase,
@@ -110,6 +113,7 @@ def content(config: StackConfig) -> dict[str, Any]:
             "source": "config (budget.monthlyLimitUsd)" if config.budget.monthly_limit_usd is not None
             else f"derived: the larger of the estimate plus {config.budget.headroom_percent} % and the worst case at the GPU caps",
             "estimateWithHeadroomUsd": _money(e.aws_monthly_usd * (1 + config.budget.headroom_percent / 100)),
+            "spendAboveEstimateAlertUsd": expected if expected < budget else None,
             "worstCaseAtGpuCapsUsd": _money(worst),
             "maxMonthlyGpuSpendUsd": max_monthly_gpu_spend(config),
         },
@@ -163,6 +167,8 @@ def summary(report: dict[str, Any]) -> list[str]:
     budget = report["budget"]
     lines.append(f"budget: ${budget['monthlyLimitUsd']:,.0f}/month, {budget['source']} (estimate + headroom "
                  f"${budget['estimateWithHeadroomUsd']:,.0f}, worst case at the GPU caps ${budget['worstCaseAtGpuCapsUsd']:,.0f})")
+    if budget["spendAboveEstimateAlertUsd"] is not None:
+        lines.append(f"budget alerts on spend above the estimate: actual or forecast over ${budget['spendAboveEstimateAlertUsd']:,.0f}/month")
     capacity = report["capacity"]
     model, load = capacity["model"], capacity["load"]
     for pool, instance_type in capacity["servedOn"].items():
