@@ -99,7 +99,13 @@ def test_pulumi_runs_one_operation_per_stack_with_the_pinned_cli_and_the_policy_
             continue
         concurrency = job.get("concurrency") or {}
         assert concurrency.get("cancel-in-progress") is False, name
-        assert re.fullmatch(r"pulumi-\$\{\{ (matrix|inputs)\.stack \}\}", concurrency.get("group", "")), name
+        # Updates queue per stack; previews per stack and pull request, never in the updates' group (a run queued
+        # in a group cancels the one pending there: a preview must never cancel a deploy).
+        group = concurrency.get("group", "")
+        if step["with"]["command"] == "up":
+            assert group == "pulumi-up-${{ inputs.stack }}", name
+        else:
+            assert group == "pulumi-preview-${{ matrix.stack }}-${{ github.event.pull_request.number }}", name
         settings = step["with"]
         assert settings["pulumi-version"] == PULUMI_PIN
         assert settings["policyPacks"] == "policies"
