@@ -76,7 +76,7 @@ bench: $(VENV)/.installed
 	$(PY) -m tools.bench
 
 # Golden-set evaluation: make eval BASELINE=https://api.openai.com/v1 CANDIDATE=http://localhost:8000/v1 [SET=file]
-# [STACK=shadow] (its acceptance thresholds); keys from EVAL_*_API_KEY / OPENAI_API_KEY. eval-local: two fakes.
+# [STACK=shadow] (its acceptance thresholds); keys from EVAL_*_API_KEY, EVAL_API_KEY, OPENAI_API_KEY (baseline only). eval-local: two fakes.
 eval: $(VENV)/.installed
 	$(PY) -m tools.eval --stack $(STACK) --baseline "$(BASELINE)" --candidate "$(CANDIDATE)" $(if $(SET),--set "$(SET)")
 

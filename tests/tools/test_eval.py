@@ -175,6 +175,7 @@ def test_keys_come_from_the_environment_most_specific_first(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     assert api_key("candidate") is None
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    assert (api_key("baseline"), api_key("candidate")) == ("sk-openai", None), "the OpenAI key never goes to the candidate"
     monkeypatch.setenv("EVAL_API_KEY", "sk-eval")
     monkeypatch.setenv("EVAL_BASELINE_API_KEY", "sk-baseline")
     assert (api_key("baseline"), api_key("candidate")) == ("sk-baseline", "sk-eval")

@@ -5,7 +5,7 @@ ending in /v1: OpenAI or the router as baseline, vLLM or the router as candidate
 report.md and report.json to --out. Acceptance thresholds are the stack's traffic.shadow.acceptance.
 
 API keys come from the environment, never from the command line: EVAL_BASELINE_API_KEY and EVAL_CANDIDATE_API_KEY,
-else EVAL_API_KEY, else OPENAI_API_KEY; an endpoint without one is called without a key (vLLM in the cluster).
+else EVAL_API_KEY, else (baseline only) OPENAI_API_KEY; an endpoint without one is called without a key (vLLM in the cluster).
 
 Exit status: 0 the candidate meets the thresholds; 1 it does not; 2 bad input (arguments, set file, stack config)
 or an endpoint that cannot be reached.
@@ -30,7 +30,10 @@ URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 
 
 def api_key(side: str) -> str | None:
-    for name in (f"EVAL_{side.upper()}_API_KEY", "EVAL_API_KEY", "OPENAI_API_KEY"):
+    """The most specific key set for ``side``. OPENAI_API_KEY goes to the baseline only: the candidate is another
+    party (vLLM, the router, a vendor) that must never see the OpenAI key."""
+    names = (f"EVAL_{side.upper()}_API_KEY", "EVAL_API_KEY") + (("OPENAI_API_KEY",) if side == "baseline" else ())
+    for name in names:
         if os.environ.get(name):
             return os.environ[name]
     return None
