@@ -147,8 +147,8 @@ def pod_spec(args: RouterArgs, redis: Optional[tuple[str, str]], bucket: Optiona
     return {
         # In-flight streams finish before the pod goes: preStop, then up to the request timeout, then a margin.
         "terminationGracePeriodSeconds": PRESTOP_SECONDS + args.request_timeout_seconds + 20,
-        # Its own identity: EKS Pod Identity binds the sample store's role to it. The token stays mounted: reports
-        # differ on whether the Pod Identity webhook's credentials work without it, and the proxy has no API rights.
+        # Its own identity: EKS Pod Identity binds the sample store's role to it. The Pod Identity webhook projects a
+        # token of its own (audience pods.eks.amazonaws.com) whatever automountServiceAccountToken says.
         "serviceAccountName": NAME,
         "nodeSelector": dict(args.system_node_selector),
         # LiteLLM never calls the Kubernetes API: no token for a compromised proxy to use.
