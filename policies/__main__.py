@@ -6,6 +6,7 @@ config the program was built from, and reach the policies as their initial polic
 Constructing ``PolicyPack`` starts the analyzer server: nothing imports this module.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,8 +20,12 @@ from policies.facts import policy_config  # noqa: E402
 from policies.rules import POLICIES  # noqa: E402
 from stackconfig import ConfigError, from_pulumi_runtime  # noqa: E402
 
+# The engine names the stack in the environment; the SDK's own setting is only filled in for a program, and
+# would say "stack" here.
+STACK = os.environ.get("PULUMI_STACK") or pulumi.get_stack()
+
 try:
-    facts = policy_config(from_pulumi_runtime(pulumi.get_stack()), POLICIES)
+    facts = policy_config(from_pulumi_runtime(STACK), POLICIES)
 except ConfigError as err:
     print(err, file=sys.stderr)
     sys.exit(2)

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import types
 
-import pulumi
 import pulumi_policy.policy as sdk
 import pytest
 import yaml
@@ -17,11 +16,14 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
 from policies.rules import POLICIES
-from stackconfig import from_stack_file
+import stackconfig
+from stackconfig import from_pulumi_runtime, from_stack_file
 from tools.cost import max_monthly_gpu_spend
 from tests.conftest import ROOT
 
 from .helpers import TAGS
+
+SERVED_STACKS: list[str] = []  # the stack names the served pack loaded its config under
 
 
 def test_at_least_twenty_policies_with_unique_names_levels_and_remedies():
@@ -67,7 +69,9 @@ def served(monkeypatch):
     # The engine hands a policy pack the stack's config; structured values as JSON text.
     config = yaml.safe_load((ROOT / "Pulumi.rollout.yaml").read_text())["config"]
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}))
-    monkeypatch.setattr(pulumi, "get_stack", lambda: "rollout")
+    monkeypatch.setenv("PULUMI_STACK", "rollout")
+    SERVED_STACKS.clear()
+    monkeypatch.setattr(stackconfig, "from_pulumi_runtime", lambda stack: SERVED_STACKS.append(stack) or from_pulumi_runtime(stack))
     # The SDK copies the engine's config into the process-wide pulumi config when it analyzes: put it back.
     saved = dict(runtime_config.CONFIG.get())
     runpy.run_path(str(ROOT / "policies" / "__main__.py"), run_name="__main__")
@@ -85,6 +89,7 @@ def struct(value: dict) -> struct_pb2.Struct:
 def test_the_entry_point_serves_every_policy_with_the_stacks_phase(served):
     info = served.GetAnalyzerInfo(None, None)
     assert info.name == "llm-platform"
+    assert SERVED_STACKS == ["rollout"], "the pack validates the config under the stack's own name (PULUMI_STACK)"
     assert [p.name for p in info.policies] == [p.name for p in POLICIES]
     assert dict(info.initialConfig["eks-no-open-public-endpoint"].properties) == {"phase": "rollout"}
     worst_case = max_monthly_gpu_spend(from_stack_file("rollout", ROOT))
