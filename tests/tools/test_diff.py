@@ -38,6 +38,28 @@ def test_resources_added_removed_and_changed_with_their_input_keys():
     assert diff.counts == (3, 3)
 
 
+def test_changes_that_replace_rather_than_update_are_marked():
+    before = [resource("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.41.0.0/16", tags={"p": "shadow"}),
+              resource("aws:eks/nodeGroup:NodeGroup", "system", instanceTypes=["m7i.large"], scalingConfig={"maxSize": 3}),
+              resource("kubernetes:apps/v1:Deployment", "vllm", metadata={"name": "vllm"}, spec={"replicas": 1, "selector": {"a": "1"}}),
+              resource("kubernetes:core/v1:ConfigMap", "config", metadata={"name": "router", "labels": {"p": "shadow"}})]
+    after = [resource("aws:ec2/vpc:Vpc", "vpc", cidrBlock="10.42.0.0/16", tags={"p": "rollout"}),
+             resource("aws:eks/nodeGroup:NodeGroup", "system", instanceTypes=["m7i.xlarge"], scalingConfig={"maxSize": 4}),
+             resource("kubernetes:apps/v1:Deployment", "vllm", metadata={"name": "vllm"}, spec={"replicas": 2, "selector": {"a": "1"}}),
+             resource("kubernetes:core/v1:ConfigMap", "config", metadata={"name": "router-2", "labels": {"p": "shadow"}})]
+    replacing = {c.name: c.replacing for c in compare.resources(before, after).changed}
+    assert replacing == {"vpc": ("cidrBlock",), "system": ("instanceTypes",), "vllm": (), "config": ("metadata.name",)}
+
+
+def test_the_report_marks_replacements_and_counts_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "plan_both", lambda source, target, out, stacks_dir: (write_plan(tmp_path, source), write_plan(tmp_path, target)))
+    assert cli.main(["--from", "shadow", "--to", "rollout"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\+-aws:ec2/vpc:Vpc\s+network-vpc: replaced for cidrBlock", out), out
+    assert re.search(r"\+-aws:eks/nodeGroup:NodeGroup\s+system-nodes: replaced for instanceTypes; also .*scalingConfig.maxSize", out), out
+    assert re.search(r"\d+ replaced \(\+-\), not updated in place: .*1 Vpc", out), out
+
+
 def test_lists_and_text_are_compared_whole_and_secrets_never_differ_by_value():
     assert compare.changed_paths({"a": [1, 2], "b": {"c": "x"}}, {"a": [1, 3], "b": {"c": "x"}}) == ["a"]
     assert compare.changed_paths({"stringData": {"KEY": "[secret]"}}, {"stringData": {"KEY": "[secret]"}}) == []

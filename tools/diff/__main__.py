@@ -55,13 +55,21 @@ def resource_lines(source: Planned, target: Planned) -> list[str]:
              f"({diff.counts[0]} → {diff.counts[1]})"]
     lines += [f"  + {kind:<58} {name}" for kind, name in diff.added]
     lines += [f"  - {kind:<58} {name}" for kind, name in diff.removed]
-    relabelled = [c for c in diff.changed if c.labels_only]
+    relabelled = [c for c in diff.changed if c.labels_only and not c.replacing]
+    replaced = [c for c in diff.changed if c.replacing]
     for change in diff.changed:
-        if not change.labels_only:
+        if change.replacing:
+            lines.append(f"  +-{change.type:<59} {change.name}: replaced for {', '.join(change.replacing)}"
+                         + (f"; also {', '.join(p for p in change.paths if p not in change.replacing)}"
+                            if len(change.replacing) < len(change.paths) else ""))
+        elif not change.labels_only:
             lines.append(f"  ~ {change.type:<58} {change.name}: {', '.join(change.paths)}")
     if relabelled:
         keys = sorted({path.rsplit('.', 1)[-1] for c in relabelled for path in c.paths})
         lines.append(f"  ~ labels or tags only ({', '.join(keys)}): {compare.label_summary(relabelled)}")
+    if replaced:
+        lines.append(f"  {len(replaced)} replaced (+-), not updated in place: {compare.label_summary(replaced)}; what "
+                     "depends on them is replaced or disrupted too (a new VPC means a new cluster): review before `pulumi up`")
     return lines
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Optional
+
+import yaml
 
 from stackconfig import StackConfig
 from tools.promote_check.criteria import Routing
@@ -97,6 +100,16 @@ def is_label_or_tag(path: str) -> bool:
                for part in parts)
 
 
+REPLACEMENTS = yaml.safe_load((Path(__file__).with_name("replacements.yaml")).read_text())
+
+
+def replacing_keys(resource_type: str) -> list[str]:
+    keys = list(REPLACEMENTS["byType"].get(resource_type, []))
+    if resource_type.startswith("kubernetes:") and resource_type != "kubernetes:helm.sh/v3:Release":
+        keys += REPLACEMENTS["kubernetesObjects"]
+    return keys
+
+
 @dataclass(frozen=True)
 class Change:
     type: str
@@ -106,6 +119,12 @@ class Change:
     @property
     def labels_only(self) -> bool:
         return all(is_label_or_tag(path) for path in self.paths)
+
+    @property
+    def replacing(self) -> tuple[str, ...]:
+        """The changed inputs that make `pulumi up` replace the resource rather than update it."""
+        keys = replacing_keys(self.type)
+        return tuple(path for path in self.paths if any(path == key or path.startswith(key + ".") for key in keys))
 
 
 @dataclass(frozen=True)
