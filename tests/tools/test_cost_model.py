@@ -219,3 +219,22 @@ def test_the_reverse_check_is_billed_up_to_its_budget():
     assert (capped.requests - off.requests) * capped.usd_per_request == pytest.approx(5)
     killed = openai_bill(config_with("prod", {f"{NS}:traffic.killSwitch": True}))
     assert killed.requests == 1_000_000, "the kill switch stops reverse checks: OpenAI answers each request once"
+
+
+def test_an_end_to_end_objective_shorter_than_decoding_an_answer_is_reported(reports):
+    """200 tokens at the L4's per-stream bound (g6.2xlarge, the spot pools' vLLM node) take about 20 s: a 1,000 ms
+    end-to-end p99 (the migration plan's figure) would page all the time and never let a promotion pass."""
+    assert all(not any("p99" in w for w in report["warnings"]) for report in reports.values())
+    tight = content(config_with("rollout", {f"{NS}:observability.alerts.p99LatencyMs": 1000,
+                                            f"{NS}:promotion.maxLatencyP99Ms": 15000}))
+    (l4,) = [fit for fit in tight["capacity"]["fits"] if fit["instanceType"] == "g6.2xlarge"]
+    floor = 200 / l4["decodeTokensPerSecondOneStream"] * 1000
+    assert 15000 < floor < 30000
+    alert, gate = [w for w in tight["warnings"] if "p99" in w]
+    assert alert.startswith(f"{NS}:observability.alerts.p99LatencyMs (1,000 ms) is below the decode time")
+    assert gate.startswith(f"{NS}:promotion.maxLatencyP99Ms (15,000 ms) is below the decode time")
+    stated = float(alert.split("take at least ")[1].split(" ms")[0].replace(",", ""))
+    assert stated == pytest.approx(floor, rel=0.01) and "on g6.2xlarge" in alert  # the report rounds tokens/s
+    short_answers = content(config_with("rollout", {f"{NS}:load.outputTokensPerRequest": 20,
+                                                    f"{NS}:observability.alerts.p99LatencyMs": 5000}))
+    assert not any("p99" in w for w in short_answers["warnings"]), "20-token answers decode in about 2 s"

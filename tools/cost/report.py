@@ -119,7 +119,7 @@ def content(config: StackConfig) -> dict[str, Any]:
         },
         "capacity": _capacity(config, e.capacity),
         "assumptions": assumptions(config),
-        "warnings": e.warnings + _budget_warnings(config, budget, worst, e),
+        "warnings": e.warnings + _budget_warnings(config, budget, worst, e) + _latency_objective_warnings(config, e.capacity),
     }
 
 
@@ -141,6 +141,23 @@ def _budget_warnings(config: StackConfig, budget: float, worst: float, e: Estima
     if budget < e.aws_monthly_usd:
         warnings.append(f"budget ${budget:,.0f} is below the estimate ${e.aws_monthly_usd:,.0f}")
     return warnings
+
+
+def _latency_objective_warnings(config: StackConfig, plan: CapacityPlan) -> list[str]:
+    """An end-to-end objective below the time an average answer takes to decode on the slowest GPU serving it can
+    never be met: its alert would page all the time and the promotion gate would never pass."""
+    served = [fit for fit in (plan.reserved_fit, plan.spot_fit) if fit is not None]
+    slowest = min(served, key=lambda fit: fit.stream_tokens_per_second)
+    tokens = config.load.output_tokens_per_request
+    floor_ms = tokens / slowest.stream_tokens_per_second * 1000
+    objectives = (("llm-platform:observability.alerts.p99LatencyMs", config.observability.alerts.p99_latency_ms),
+                  ("llm-platform:promotion.maxLatencyP99Ms", config.promotion.max_latency_p99_ms))
+    return [
+        f"{key} ({value:,} ms) is below the decode time of an average answer: {tokens} tokens at most "
+        f"{slowest.stream_tokens_per_second:.1f} tokens/s a stream on {slowest.instance.name} take at least "
+        f"{floor_ms:,.0f} ms, so the end-to-end p99 cannot meet it; set it for your answers' length"
+        for key, value in objectives if value < floor_ms
+    ]
 
 
 def summary(report: dict[str, Any]) -> list[str]:
