@@ -673,6 +673,9 @@ class TlsConfig(Section):
         return self
 
 
+NLB_MAX_IDLE_TIMEOUT_SECONDS = 6000
+
+
 class EdgeConfig(Section):
     hostname: str = Field(pattern=HOSTNAME, description="Public host name of the API.")
     tls: TlsConfig = Field(default_factory=TlsConfig)
@@ -682,6 +685,15 @@ class EdgeConfig(Section):
     rate_limit_burst: int = Field(40, ge=0)
     replicas: int = Field(2, ge=1, le=20)
     allowed_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"], min_length=1, description="Client CIDRs the NLB accepts.")
+
+    @field_validator("read_timeout")
+    @classmethod
+    def _read_timeout(cls, value: str) -> str:
+        number, unit = re.fullmatch(r"([0-9]+)(ms|s|m|h)?", value).groups()
+        if int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[unit] > NLB_MAX_IDLE_TIMEOUT_SECONDS:
+            raise ValueError(f"{value} is longer than the NLB's longest idle timeout, which must outlast it; allowed: up "
+                             f"to {NLB_MAX_IDLE_TIMEOUT_SECONDS} s")
+        return value
 
     @property
     def read_timeout_seconds(self) -> float:

@@ -61,6 +61,7 @@ RULES = [
     ("budget threshold repeated", {f"{NS}:budget.forecastThresholdsPercent": [100, 100]}, f"{NS}:budget"),
     ("more budget notifications than AWS takes", {f"{NS}:budget.actualThresholdsPercent": [10, 20, 30, 40, 50, 60, 70, 80]},
      f"{NS}:budget"),
+    ("edge read timeout beyond the NLB's idle timeout", {f"{NS}:traffic.edge.readTimeout": "2h"}, f"{NS}:traffic.edge.readTimeout"),
     ("budget limit zero", {f"{NS}:budget.monthlyLimitUsd": 0}, f"{NS}:budget.monthlyLimitUsd"),
     ("kill switch not a boolean", {f"{NS}:traffic.killSwitch": "yes"}, f"{NS}:traffic.killSwitch"),
     ("invalid AWS region", {"aws:region": "us-moon-1"}, "aws:region"),

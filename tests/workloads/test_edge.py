@@ -116,6 +116,8 @@ def test_gateway_is_a_public_ip_target_nlb_open_only_to_allowed_cidrs():
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing"
     assert "preserve_client_ip.enabled=true" in annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"]
+    # The NLB (350 s idle by default) must not cut a silent upstream before NGINX's 900 s read timeout does.
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-443"] == "tcp.idle_timeout.seconds=900"
     service = plan.helm("ngf")["values"]["nginx"]["service"]
     assert service["type"] == "LoadBalancer"
     assert service["loadBalancerClass"] == "service.k8s.aws/nlb"
@@ -308,3 +310,10 @@ def test_outputs_hostname_and_gateway_name():
 
     plan_of(build)
     assert captured == {"hostname": "api.example.com", "gateway": "edge"}
+
+
+@pytest.mark.parametrize("read_timeout, idle", [(30, 60), (600, 600), (900.5, 901), (6000, 6000)])
+def test_the_nlb_waits_at_least_as_long_as_nginx_within_what_an_nlb_allows(read_timeout, idle):
+    from workloads.edge.gateway import HTTPS_IDLE_TIMEOUT_ANNOTATION, nlb_annotations
+
+    assert nlb_annotations(read_timeout)[HTTPS_IDLE_TIMEOUT_ANNOTATION] == f"tcp.idle_timeout.seconds={idle}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -14,7 +16,7 @@ TLS_SECRET = "edge-tls"
 GRAFANA_TLS_SECRET = "grafana-tls"
 
 # NGF copies these onto the data-plane Service it creates for this Gateway (the chart has no Service annotations).
-NLB_ANNOTATIONS = {
+NLB_ANNOTATIONS: dict[str, str] = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "external",
     # Pods as targets: no extra node hop, and the target group follows the data plane across nodes.
     "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
@@ -23,6 +25,14 @@ NLB_ANNOTATIONS = {
     # IP targets see the NLB's address unless this is on; per-client rate limits key on the client's.
     "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true",
 }
+# An NLB drops a TCP flow idle for 350 s by default: a non-streamed answer (or a fallback) that takes longer than
+# that would be cut before NGINX's own read timeout; the listener waits as long as NGINX does (60 to 6000 s).
+HTTPS_IDLE_TIMEOUT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-443"
+
+
+def nlb_annotations(read_timeout_seconds: float) -> dict[str, str]:
+    idle = min(6000, max(60, math.ceil(read_timeout_seconds)))
+    return {**NLB_ANNOTATIONS, HTTPS_IDLE_TIMEOUT_ANNOTATION: f"tcp.idle_timeout.seconds={idle}"}
 
 
 def gateway(
@@ -48,7 +58,7 @@ def gateway(
         metadata=metadata(GATEWAY_NAME, NAMESPACE, args, annotations={"cert-manager.io/cluster-issuer": issuer_name}),
         spec={
             "gatewayClassName": GATEWAY_CLASS,
-            "infrastructure": {"annotations": NLB_ANNOTATIONS},
+            "infrastructure": {"annotations": nlb_annotations(args.edge.read_timeout_seconds)},
             "listeners": [
                 {
                     "name": HTTPS_LISTENER,
