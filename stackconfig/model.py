@@ -607,6 +607,10 @@ VLLM_CPU_PER_GPU = 3
 VLLM_PROCESS_GIB_PER_GPU = 12
 VLLM_SHM_GIB_PER_GPU = 2
 VLLM_STREAMER_BUFFER_GIB = 4
+# vLLM's /cache volume (an emptyDir on the GPU node's disk): compile caches, and with weightsCache none the weights
+# downloaded from Hugging Face, which must leave room for the caches.
+VLLM_CACHE_GIB = 50
+VLLM_COMPILE_CACHE_GIB = 5
 # What a GPU node keeps for itself and its DaemonSets (kubelet reservation, device plugin, DCGM exporter, ...).
 NODE_RESERVED_CPU = 0.5
 NODE_RESERVED_GIB = 2.5
@@ -631,7 +635,8 @@ class ServingConfig(Section):
     )
     startup_timeout_seconds: int = Field(1800, ge=120, le=7200, description="Model download and load time allowed before liveness applies.")
     weights_cache: Literal["s3", "none"] = Field(
-        "s3", description="s3: weights are streamed from an S3 bucket this stack creates; none: downloaded from Hugging Face on every start."
+        "s3", description="s3: weights are streamed from an S3 bucket this stack creates; none: downloaded from Hugging Face on every start, "
+                    "into the pod's 50 GiB cache volume (models up to 45 GiB of weights)."
     )
     weights_sync: WeightsSyncConfig = Field(default_factory=WeightsSyncConfig)
 

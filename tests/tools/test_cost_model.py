@@ -197,6 +197,9 @@ COST_RULES = [
      f"{NS}:serving.model.architecture"),
     ("free Capacity Block", {f"{NS}:gpuPools.reserved": {"instanceTypes": ["g6e.xlarge"], "gpuLimit": 2, "capacityReservations": [
         {"id": "cr-0a1b2c3d4e5f60718", "hourlyPriceUsd": 0}]}}, f"{NS}:gpuPools.reserved.capacityReservations[0].hourlyPriceUsd"),
+    ("a 70B model downloaded into vLLM's cache volume", {f"{NS}:serving.weightsCache": "none",
+                                                          f"{NS}:serving.model.id": "meta-llama/Llama-3.1-70B-Instruct"},
+     f"{NS}:serving.weightsCache"),
     ("an OpenAI model without a price", {f"{NS}:traffic.openaiModels": [{"name": "acme-llm"}]}, f"{NS}:traffic.openaiModels[0].name"),
 ]
 
@@ -208,6 +211,11 @@ def test_cost_rule(rule, changes, key, tmp_path, capsys):
         set_dotted(config, dotted, value)
     write_stack(tmp_path, config)
     assert_one_line_error(*run_plan(tmp_path, capsys), key)
+
+
+def test_a_model_that_fits_the_cache_volume_may_be_downloaded_by_each_replica():
+    config = config_with("dev", {f"{NS}:serving.weightsCache": "none"})  # 14.2 GiB of Qwen2.5-7B in 50 GiB
+    assert estimate(config).capacity.weights_gib < 45
 
 
 def test_the_reverse_check_is_billed_up_to_its_budget():

@@ -25,7 +25,7 @@ from typing import Optional
 import yaml
 
 from stackconfig import ConfigError, StackConfig
-from stackconfig.model import NODE_RESERVED_CPU, NODE_RESERVED_GIB
+from stackconfig.model import NODE_RESERVED_CPU, NODE_RESERVED_GIB, VLLM_CACHE_GIB, VLLM_COMPILE_CACHE_GIB
 
 from .prices import DATA, InstanceType, hours_per_month, on_demand_hourly, pool_candidates, pools
 
@@ -189,6 +189,14 @@ def check_fit(config: StackConfig, spec: ModelSpec) -> dict[str, Fit]:
         for instance in _hosts(config, pool_key):
             fits.setdefault(instance.name, fit_on(config, spec, instance))
     model = config.serving.model
+    downloaded = weights_gib(config, spec)
+    if config.serving.weights_cache == "none" and downloaded > VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB:
+        raise ConfigError(
+            "llm-platform:serving.weightsCache",
+            f"none makes each replica download {spec.id}'s {downloaded:.1f} GiB of weights into its {VLLM_CACHE_GIB} GiB "
+            f"cache volume, which keeps {VLLM_COMPILE_CACHE_GIB} GiB for compile caches (the pod would be evicted); "
+            f"allowed: s3 (streamed from the weights bucket) for models above {VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB} GiB",
+        )
     short = [f for f in fits.values() if not f.weights_fit]
     if short:
         worst = min(short, key=lambda f: f.usable_gib_per_gpu)

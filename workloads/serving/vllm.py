@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from stackconfig.model import (
     DRAIN_MARGIN_SECONDS,
+    VLLM_CACHE_GIB,
     VLLM_SHM_GIB_PER_GPU,
     VLLM_STREAMER_BUFFER_GIB,
     ServingConfig,
@@ -110,7 +111,7 @@ def pod_spec(args: VllmArgs, model_uri: str, has_hf_token: bool) -> dict[str, An
     volumes: list[dict[str, Any]] = [
         # NCCL and the tokenizer workers share memory through /dev/shm; the default 64 MiB is far too small.
         {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{VLLM_SHM_GIB_PER_GPU * gpus}Gi"}},
-        {"name": "cache", "emptyDir": {"sizeLimit": "50Gi"}},
+        {"name": "cache", "emptyDir": {"sizeLimit": f"{VLLM_CACHE_GIB}Gi"}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "10Gi"}},
     ]
     if has_hf_token:
