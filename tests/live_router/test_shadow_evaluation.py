@@ -1,7 +1,8 @@
 """Shadow evaluation with the real LiteLLM proxy on the shadow stack's rendered router, fakes for OpenAI and vLLM.
 
-Four routers run side by side: the stack as it ships (10 %); the same with vLLM unhealthy (unrelated answers, slow,
-failing; every request sampled); the stack with the kill switch on (also the latency baseline); and vLLM hung.
+Five routers run side by side: the stack as it ships (10 %); the same with vLLM unhealthy (unrelated answers, slow,
+failing; every request sampled); the stack with the kill switch on (also the latency baseline); vLLM hung; and vLLM
+down (no ready endpoint).
 The measured figures are written to build/test-router/shadow.json.
 """
 
@@ -39,6 +40,7 @@ def routers(tmp_path_factory):
         "kill-switch": {"files": stack_files("shadow", "traffic.killSwitch=true", work_dir=base / "kill")},
         "hung": {"files": with_shadow_settings(shipped, percent=100, timeout_seconds=HUNG_TIMEOUT, max_concurrency=5),
                  "vllm": {"latency": 60, "ttft": 60, "max_requests": 200}},
+        "vllm-down": {"files": with_shadow_settings(shipped, percent=100), "vllm_running": False},
     })
     for router in fleet.values():  # LiteLLM's first call imports what it loads lazily: not part of any measurement
         assert chat(router.proxy.url, "gpt-4o-mini", "warm up")[0] == 200
@@ -183,6 +185,18 @@ def test_the_kill_switch_never_replays(routers):
     text = metrics(router.proxy.url)
     assert backend_requests(router.backends["vllm"]) == 0
     assert metric_sum(text, "llm_shadow_replays_total") == 0 and metric_sum(text, "llm_shadow_dropped_total") == 0
+
+
+def test_no_replay_is_attempted_while_vllm_has_no_ready_endpoint(routers):
+    """Scaled to zero or down: the readiness gate's probe already knows, so replays are dropped at once instead of
+    failing five times before the back-off."""
+    router = routers["vllm-down"]
+    for index in range(20):
+        status, body, _ = chat(router.proxy.url, "gpt-4o-mini", prompt(index), stream=index % 2 == 0)
+        assert status == 200 and local_router.answered_by(body) == "openai"
+    text = settle(router)
+    assert metric_sum(text, "llm_shadow_replays_total") == 0, "no replay was attempted"
+    assert metric_sum(text, "llm_shadow_dropped_total", reason="backend_unavailable") >= 20
 
 
 def test_a_hung_backend_times_out_backs_off_and_costs_the_client_nothing(routers):

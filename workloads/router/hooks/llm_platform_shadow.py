@@ -52,7 +52,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 import llm_platform_agreement as agreement
 import llm_platform_samples as samples
-from llm_platform_gate import CRITICAL_MARK, load_settings
+from llm_platform_gate import CRITICAL_MARK, load_settings, readiness_gate
 
 log = logging.getLogger("llm_platform_shadow")
 
@@ -252,7 +252,9 @@ class ShadowEvaluation(CustomLogger):
         if self.in_flight >= self.max_concurrency:
             DROPPED.labels(*labels, "concurrency").inc()
             return
-        if time.monotonic() < self.paused_until[pair.mode]:
+        # vLLM known to have no ready endpoint (the readiness gate's probe), or paused after failures in a row.
+        not_ready = pair.mode == "shadow" and readiness_gate.ready is False
+        if not_ready or time.monotonic() < self.paused_until[pair.mode]:
             DROPPED.labels(*labels, "backend_unavailable").inc()
             return
         self.in_flight += 1
