@@ -636,7 +636,8 @@ class ServingConfig(Section):
     startup_timeout_seconds: int = Field(1800, ge=120, le=7200, description="Model download and load time allowed before liveness applies.")
     weights_cache: Literal["s3", "none"] = Field(
         "s3", description="s3: weights are streamed from an S3 bucket this stack creates; none: downloaded from Hugging Face on every start, "
-                    "into the pod's 50 GiB cache volume (models up to 45 GiB of weights)."
+                    f"into the pod's {VLLM_CACHE_GIB} GiB cache volume (models up to "
+                    f"{VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB} GiB of weights)."
     )
     weights_sync: WeightsSyncConfig = Field(default_factory=WeightsSyncConfig)
 
@@ -681,6 +682,12 @@ class TlsConfig(Section):
 NLB_MAX_IDLE_TIMEOUT_SECONDS = 6000
 
 
+def nginx_seconds(value: str) -> float:
+    """An NGINX time (the edge's timeouts): no unit means seconds."""
+    number, unit = re.fullmatch(r"([0-9]+)(ms|s|m|h)?", value).groups()
+    return int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[unit]
+
+
 class EdgeConfig(Section):
     hostname: str = Field(pattern=HOSTNAME, description="Public host name of the API.")
     tls: TlsConfig = Field(default_factory=TlsConfig)
@@ -694,17 +701,14 @@ class EdgeConfig(Section):
     @field_validator("read_timeout")
     @classmethod
     def _read_timeout(cls, value: str) -> str:
-        number, unit = re.fullmatch(r"([0-9]+)(ms|s|m|h)?", value).groups()
-        if int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[unit] > NLB_MAX_IDLE_TIMEOUT_SECONDS:
+        if nginx_seconds(value) > NLB_MAX_IDLE_TIMEOUT_SECONDS:
             raise ValueError(f"{value} is longer than the NLB's longest idle timeout, which must outlast it; allowed: up "
                              f"to {NLB_MAX_IDLE_TIMEOUT_SECONDS} s")
         return value
 
     @property
     def read_timeout_seconds(self) -> float:
-        """NGINX time units: no unit means seconds."""
-        number, unit = re.fullmatch(r"([0-9]+)(ms|s|m|h)?", self.read_timeout).groups()
-        return int(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[unit]
+        return nginx_seconds(self.read_timeout)
 
 
 # The fallback must answer well inside the edge's read timeout (NGINX cuts a silent upstream after it).
