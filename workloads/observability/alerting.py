@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,15 @@ class AlertingArgs:
     region: str
 
 
+@functools.cache
+def _parsed(text: str) -> dict[str, Any]:
+    """Parsed once a process for each content; callers copy it."""
+    return yaml.safe_load(text)
+
+
 def alertmanager_config(args: AlertingArgs) -> dict[str, Any]:
     """alertmanager.yaml with the topic and region filled in (the topic ARN stays an Output until the release)."""
-    config = copy.deepcopy(yaml.safe_load(CONFIG_FILE.read_text()))
+    config = copy.deepcopy(_parsed(CONFIG_FILE.read_text()))
     for receiver in config["receivers"]:
         for sns in receiver.get("sns_configs", []):
             sns["sigv4"]["region"] = args.region

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -90,10 +91,16 @@ def price_rules(parameters: RuleParameters) -> list[dict[str, Any]]:
     ]
 
 
+@functools.cache
+def _parsed(text: str) -> dict[str, Any]:
+    """Parsed once a process for each content (the plan and the tests render every stack); callers copy it."""
+    return yaml.safe_load(text)
+
+
 def render_rule_groups(parameters: RuleParameters) -> list[dict[str, Any]]:
     """The rule groups for one stack, as Prometheus and promtool read them (``groups:`` in a rule file)."""
     values = parameters.placeholders()
-    groups = copy.deepcopy(yaml.safe_load(RULES_FILE.read_text())["groups"])
+    groups = copy.deepcopy(_parsed(RULES_FILE.read_text())["groups"])
     rendered = []
     for group in groups:
         # The prices open the recording group: rules of one group are evaluated in order, groups side by side, so
