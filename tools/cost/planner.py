@@ -189,11 +189,11 @@ def check_fit(config: StackConfig, spec: ModelSpec) -> dict[str, Fit]:
         for instance in _hosts(config, pool_key):
             fits.setdefault(instance.name, fit_on(config, spec, instance))
     model = config.serving.model
-    downloaded = weights_gib(config, spec)
-    if config.serving.weights_cache == "none" and downloaded > VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB:
+    weights = weights_gib(config, spec)
+    if config.serving.weights_cache == "none" and weights > VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB:
         raise ConfigError(
             "llm-platform:serving.weightsCache",
-            f"none makes each replica download {spec.id}'s {downloaded:.1f} GiB of weights into its {VLLM_CACHE_GIB} GiB "
+            f"none makes each replica download {spec.id}'s {weights:.1f} GiB of weights into its {VLLM_CACHE_GIB} GiB "
             f"cache volume, which keeps {VLLM_COMPILE_CACHE_GIB} GiB for compile caches (the pod would be evicted); "
             f"allowed: s3 (streamed from the weights bucket) for models above {VLLM_CACHE_GIB - VLLM_COMPILE_CACHE_GIB} GiB",
         )
@@ -202,7 +202,7 @@ def check_fit(config: StackConfig, spec: ModelSpec) -> dict[str, Fit]:
         worst = min(short, key=lambda f: f.usable_gib_per_gpu)
         raise ConfigError(
             "llm-platform:serving.model.id",
-            f"{spec.id} does not fit: {weights_gib(config, spec):.1f} GiB of weights over tensorParallelSize "
+            f"{spec.id} does not fit: {weights:.1f} GiB of weights over tensorParallelSize "
             f"{model.tensor_parallel_size} is {worst.weights_gib_per_gpu:.1f} GiB per GPU, but {worst.instance.name} "
             f"({worst.instance.gpu.name}, {worst.instance.gpu_memory_gib:.1f} GiB) gives "
             f"{worst.usable_gib_per_gpu:.1f} GiB at gpuMemoryUtilization {model.gpu_memory_utilization:g} less "
